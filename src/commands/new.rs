@@ -1,0 +1,208 @@
+//! `rdauth new NAME [--config FILE]`: creates an app folder from a config.
+//!
+//! Everything is validated and rendered in memory first. The files then go into a temporary
+//! folder next to the target, which is renamed onto the target at the end, so a failure at any
+//! point leaves no partial app behind.
+
+use std::fs;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+use minijinja::context;
+
+use super::{InputError, Outcome};
+use crate::cli::NewArgs;
+use crate::config::{self, rules, Config};
+use crate::plan::{self, Plan};
+use crate::render::Renderer;
+use crate::sync::{self, DiskWriter, Writer as _};
+use crate::{shell, VERSION};
+
+/// The template of the commented default config, relative to `templates/`.
+const DEFAULT_CONFIG_TEMPLATE: &str = "rdauth.toml.jinja";
+
+/// The config file's name inside the app.
+pub const CONFIG_FILE: &str = "rdauth.toml";
+
+/// The result of `new`, for the report.
+#[derive(Debug)]
+pub struct Created {
+    pub target: PathBuf,
+    pub config: Config,
+    pub plan: Plan,
+    /// The config file the app was generated from, as given; `None` for the defaults.
+    pub config_origin: Option<String>,
+}
+
+pub fn run(args: &NewArgs) -> Result<Outcome> {
+    let parent = std::env::current_dir().context("failed to read the current folder")?;
+    let created = create(&args.name, args.config.as_deref(), &parent)?;
+    report(&created);
+    Ok(Outcome::Done)
+}
+
+/// Creates the app `name` as a subfolder of `parent`, from `config_path` or the defaults.
+pub fn create(name: &str, config_path: Option<&Path>, parent: &Path) -> Result<Created> {
+    if let Err(problem) = rules::check_crate_name(name) {
+        return Err(InputError::new(
+            format!("invalid app name `{name}`: it {}", problem.reason),
+            problem.help,
+        )
+        .into());
+    }
+    let target = parent.join(name);
+    ensure_free(&target, name)?;
+
+    let (config, config_text, config_origin) = match config_path {
+        Some(path) => {
+            let (config, text) = load_given_config(path, name)?;
+            (config, text, Some(path.display().to_string()))
+        }
+        None => {
+            let (config, text) = default_config(name)?;
+            (config, text, None)
+        }
+    };
+    let plan = plan::plan(&config, &[], VERSION)?;
+    let env_text = sync::env_file(name)?;
+
+    let staging = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".rdauth-new")
+        .tempdir_in(parent)
+        .with_context(|| {
+            format!(
+                "failed to create a temporary folder in `{}`",
+                parent.display()
+            )
+        })?;
+    let mut writer = DiskWriter::new(staging.path());
+    writer.write(CONFIG_FILE, config_text.as_bytes(), false)?;
+    writer.write(".env", env_text.as_bytes(), false)?;
+    sync::write_new(&mut writer, &plan, VERSION)?;
+
+    // The target may have appeared while the files were rendered and written, so check again.
+    ensure_free(&target, name)?;
+    move_into_place(staging.keep(), &target)?;
+
+    Ok(Created {
+        target,
+        config,
+        plan,
+        config_origin,
+    })
+}
+
+/// Rejects a target that exists, unless it is an empty folder. `shown` names the target in
+/// messages as the user typed it.
+fn ensure_free(target: &Path, shown: &str) -> Result<()> {
+    match fs::read_dir(target) {
+        Err(error) if error.kind() == ErrorKind::NotFound => Ok(()),
+        Err(error) if target.is_dir() => {
+            Err(anyhow::Error::new(error).context(format!("failed to read folder `{shown}`")))
+        }
+        Err(_) => Err(InputError::new(
+            format!("destination `{shown}` already exists and is not a folder"),
+            "choose another app name, or move the file away",
+        )
+        .into()),
+        Ok(mut entries) => {
+            if entries.next().is_none() {
+                Ok(())
+            } else {
+                Err(InputError::new(
+                    format!("destination `{shown}` already exists and is not empty"),
+                    "choose another app name, or empty the folder first; rdauth never overwrites files",
+                )
+                .into())
+            }
+        }
+    }
+}
+
+/// Renames the staged folder onto `target`. An empty folder at `target` is replaced; a
+/// non-empty one makes the rename fail, so nothing is ever overwritten.
+fn move_into_place(staged: PathBuf, target: &Path) -> Result<()> {
+    let result = rename_onto(&staged, target);
+    if result.is_err() {
+        // The staged copy is only useful as the new app; leaving it would clutter the folder.
+        let _ = fs::remove_dir_all(&staged);
+    }
+    result.with_context(|| format!("failed to move the new app into `{}`", target.display()))
+}
+
+#[cfg(unix)]
+fn rename_onto(staged: &Path, target: &Path) -> std::io::Result<()> {
+    // On Unix, rename replaces an empty folder and fails on a non-empty one.
+    fs::rename(staged, target)
+}
+
+#[cfg(not(unix))]
+fn rename_onto(staged: &Path, target: &Path) -> std::io::Result<()> {
+    match fs::remove_dir(target) {
+        Ok(()) => {}
+        Err(error) if error.kind() == ErrorKind::NotFound => {}
+        Err(error) => return Err(error),
+    }
+    fs::rename(staged, target)
+}
+
+/// Reads and validates the given config and returns it with the text of the app's copy, whose
+/// `app.name` is set to `name`.
+fn load_given_config(path: &Path, name: &str) -> Result<(Config, String)> {
+    let source = fs::read_to_string(path)
+        .with_context(|| format!("failed to read config `{}`", path.display()))?;
+    let origin = path.display().to_string();
+    let config = config::load(&source, &origin, Some(name))?;
+    let text = config::set_app_name(&source, name)
+        .with_context(|| format!("failed to edit config `{origin}`"))?;
+    Ok((config, text))
+}
+
+/// Renders the commented default config for `name` and loads it.
+fn default_config(name: &str) -> Result<(Config, String)> {
+    let text = render_default_config(name)?;
+    let config =
+        config::load(&text, CONFIG_FILE, None).context("the built-in default config is invalid")?;
+    Ok((config, text))
+}
+
+/// Renders the default `rdauth.toml`, which lists every key with its default value.
+pub fn render_default_config(name: &str) -> Result<String> {
+    let renderer = Renderer::new()?;
+    renderer.render(DEFAULT_CONFIG_TEMPLATE, &context! { app_name => name })
+}
+
+fn report(created: &Created) {
+    let name = &created.config.app.name;
+    let source = match &created.config_origin {
+        Some(origin) => format!("from `{origin}`"),
+        None => "with the default config".to_owned(),
+    };
+    shell::status("Creating", format!("app `{name}` {source}"));
+    shell::status(
+        "Created",
+        format!(
+            "{} files in `{name}/`: {}, {}, {}",
+            created.plan.files.len(),
+            count(created.config.pages.len(), "page"),
+            count(created.config.permissions.len(), "permission"),
+            count(created.config.groups.len(), "group"),
+        ),
+    );
+    shell::note("`.env` holds a fresh SECRET_KEY; keep it out of version control");
+    shell::line("");
+    shell::line("Next steps:");
+    shell::line(format!("  cd {name}"));
+    shell::line("  cargo run -- createsuperuser --username admin --email admin@example.com");
+    shell::line("  cargo run");
+}
+
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}

@@ -1,0 +1,64 @@
+//! Applying a plan to an app folder: the manifest, the baselines, and the writes.
+//!
+//! `rdauth new` is a sync into an empty folder: [`write_new`] writes every planned file, its
+//! baseline under `.rdauth/base/`, and the manifest last, so an interrupted run never leaves a
+//! manifest that describes files which are not there.
+
+mod manifest;
+mod writer;
+
+use anyhow::{Context as _, Result};
+
+pub use manifest::{Manifest, ManifestFile, BASE_DIR, FORMAT_VERSION, MANIFEST_PATH};
+pub use writer::{DiskWriter, Writer};
+
+use crate::plan::Plan;
+
+/// Writes `plan` into an empty app folder and returns the manifest it recorded.
+pub fn write_new(writer: &mut dyn Writer, plan: &Plan, rdauth_version: &str) -> Result<Manifest> {
+    for file in &plan.files {
+        writer.write(&file.path, &file.contents, file.executable)?;
+        writer.write(&format!("{BASE_DIR}/{}", file.path), &file.contents, false)?;
+    }
+
+    let manifest = Manifest::from_plan(plan, rdauth_version);
+    writer.write(MANIFEST_PATH, manifest.to_toml().as_bytes(), false)?;
+    Ok(manifest)
+}
+
+/// Returns the contents of a new app's `.env`: a fresh random `SECRET_KEY` and the local
+/// defaults for the database and the public URL.
+pub fn env_file(app_name: &str) -> Result<String> {
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret)
+        .map_err(|error| anyhow::anyhow!("{error}"))
+        .context("failed to read random bytes from the operating system for `SECRET_KEY`")?;
+    Ok(format!(
+        "# Local settings for `{app_name}`. Keep this file out of version control: it holds the\n\
+         # key that signs session and CSRF cookies.\n\
+         SECRET_KEY={}\n\
+         DATABASE_URL=sqlite://{app_name}.db?mode=rwc\n\
+         APP_URL=http://127.0.0.1:8000\n",
+        hex::encode(secret)
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_file_has_fresh_secret() {
+        let first = env_file("myshop").unwrap();
+        let second = env_file("myshop").unwrap();
+        assert_ne!(first, second);
+        let secret = first
+            .lines()
+            .find_map(|line| line.strip_prefix("SECRET_KEY="))
+            .unwrap();
+        assert_eq!(secret.len(), 64);
+        assert!(secret.chars().all(|c| c.is_ascii_hexdigit()));
+        assert!(first.contains("DATABASE_URL=sqlite://myshop.db?mode=rwc\n"));
+        assert!(first.contains("APP_URL=http://127.0.0.1:8000\n"));
+    }
+}
