@@ -62,7 +62,7 @@ pub(super) struct RawPage {
 
 const ROOT_KEYS: &[&str] = &["app", "auth", "permissions", "groups", "pages"];
 const APP_KEYS: &[&str] = &["name", "database"];
-const AUTH_KEYS: &[&str] = &[
+pub(super) const AUTH_KEYS: &[&str] = &[
     "login_url",
     "register_url",
     "logout_url",
@@ -81,14 +81,14 @@ const AUTH_KEYS: &[&str] = &[
     "login_window_seconds",
     "page_titles",
 ];
-const PAGE_TITLE_KEYS: &[&str] = &[
+pub(super) const PAGE_TITLE_KEYS: &[&str] = &[
     "login",
     "register",
     "password_change",
     "password_reset",
     "password_reset_confirm",
 ];
-const PAGE_KEYS: &[&str] = &[
+pub(super) const PAGE_KEYS: &[&str] = &[
     "route",
     "title",
     "login_required",
