@@ -44,7 +44,9 @@ pub enum Command {
         "The folder NAME must not exist or must be empty. Nothing is written when the config is\n",
         "invalid; every error names its line and column.\n",
         "\n",
-        exit_codes!(),
+        "Exit codes:\n",
+        "  0  done\n",
+        "  2  usage, config or input error; nothing was written",
     ))]
     New(NewArgs),
 }

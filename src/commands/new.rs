@@ -191,7 +191,7 @@ fn report(created: &Created) {
             count(created.config.groups.len(), "group"),
         ),
     );
-    shell::note("`.env` holds a fresh SECRET_KEY; keep it out of version control");
+    shell::note("`.env` contains a fresh SECRET_KEY; keep it out of version control");
     shell::line("");
     shell::line("Next steps:");
     shell::line(format!("  cd {name}"));

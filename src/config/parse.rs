@@ -197,8 +197,8 @@ impl Walker<'_> {
                         field.span,
                     )
                     .with_help(format!(
-                        "use one of {}",
-                        quote_list(UsernameField::SUPPORTED)
+                        "use {}",
+                        quote_alternatives(UsernameField::SUPPORTED)
                     )),
                 ),
             }
@@ -689,7 +689,7 @@ pub(super) fn key_path(parent: &str, key: &str) -> String {
     let key = if bare {
         key.to_owned()
     } else {
-        format!("{key:?}")
+        crate::render::filters::toml_str(key)
     };
     if parent.is_empty() {
         key
@@ -711,12 +711,22 @@ pub(super) fn suggest<'k>(unknown: &str, known: &[&'k str]) -> Option<&'k str> {
         .map(|(_, candidate)| candidate)
 }
 
+/// Joins values in backticks with commas and a final "and".
 pub(super) fn quote_list(values: &[&str]) -> String {
+    join_quoted(values, "and")
+}
+
+/// Joins values in backticks with commas and a final "or".
+pub(super) fn quote_alternatives(values: &[&str]) -> String {
+    join_quoted(values, "or")
+}
+
+fn join_quoted(values: &[&str], conjunction: &str) -> String {
     let quoted: Vec<String> = values.iter().map(|value| format!("`{value}`")).collect();
     match quoted.as_slice() {
         [] => String::new(),
         [only] => only.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        [init @ .., last] => format!("{} {conjunction} {last}", init.join(", ")),
     }
 }
 

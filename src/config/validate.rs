@@ -112,7 +112,9 @@ fn check_variant_collisions(raw: &RawConfig, diagnostics: &mut Vec<Diagnostic>) 
                     ),
                     entry.codename_span.clone(),
                 )
-                .with_help("rename one of them so their names differ in more than `_` placement"),
+                .with_help(
+                    "rename one of them: the Rust name is the app label and the codename joined in UpperCamelCase",
+                ),
             );
         } else {
             variants.insert(variant, key);

@@ -1,0 +1,200 @@
+//! Runs the `rdauth` binary the way a user does and pins its exit codes and output.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use insta_cmd::assert_cmd_snapshot;
+
+fn rdauth(folder: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rdauth"));
+    command
+        .current_dir(folder)
+        .env("NO_COLOR", "1")
+        .env_remove("CLICOLOR_FORCE");
+    command
+}
+
+fn entries(folder: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(folder)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn help_shows_example_and_exit_codes() {
+    let folder = tempfile::tempdir().unwrap();
+    assert_cmd_snapshot!(rdauth(folder.path()).arg("--help"));
+}
+
+#[test]
+fn new_help_shows_example() {
+    let folder = tempfile::tempdir().unwrap();
+    assert_cmd_snapshot!(rdauth(folder.path()).args(["new", "--help"]));
+}
+
+#[test]
+fn version_prints_crate_version() {
+    let folder = tempfile::tempdir().unwrap();
+    let output = rdauth(folder.path()).arg("--version").output().unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        format!("rdauth {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn missing_subcommand_is_usage_error() {
+    let folder = tempfile::tempdir().unwrap();
+    let output = rdauth(folder.path()).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn unknown_option_is_usage_error() {
+    let folder = tempfile::tempdir().unwrap();
+    let output = rdauth(folder.path())
+        .args(["new", "myshop", "--colour"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(entries(folder.path()).is_empty());
+}
+
+#[test]
+fn new_rejects_invalid_crate_name() {
+    let folder = tempfile::tempdir().unwrap();
+    for name in ["2shop", "my shop", "self", "std", "a.b", "-x"] {
+        let output = rdauth(folder.path()).args(["new", name]).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{name}");
+        assert!(entries(folder.path()).is_empty(), "{name}");
+    }
+    assert_cmd_snapshot!(rdauth(folder.path()).args(["new", "2shop"]));
+}
+
+#[test]
+fn new_rejects_non_empty_folder() {
+    let folder = tempfile::tempdir().unwrap();
+    let target = folder.path().join("myshop");
+    fs::create_dir(&target).unwrap();
+    fs::write(target.join("notes.txt"), "keep me\n").unwrap();
+
+    assert_cmd_snapshot!(rdauth(folder.path()).args(["new", "myshop"]));
+    assert_eq!(entries(&target), ["notes.txt"]);
+    assert_eq!(
+        fs::read_to_string(target.join("notes.txt")).unwrap(),
+        "keep me\n"
+    );
+    assert_eq!(entries(folder.path()), ["myshop"]);
+}
+
+#[test]
+fn new_rejects_existing_file() {
+    let folder = tempfile::tempdir().unwrap();
+    fs::write(folder.path().join("myshop"), "a file\n").unwrap();
+
+    let output = rdauth(folder.path())
+        .args(["new", "myshop"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        fs::read_to_string(folder.path().join("myshop")).unwrap(),
+        "a file\n"
+    );
+}
+
+#[test]
+fn new_rejects_missing_config_file() {
+    let folder = tempfile::tempdir().unwrap();
+    assert_cmd_snapshot!(rdauth(folder.path()).args(["new", "myshop", "--config", "missing.toml"]));
+    assert!(entries(folder.path()).is_empty());
+}
+
+#[test]
+fn new_writes_default_app() {
+    let folder = tempfile::tempdir().unwrap();
+    let output = rdauth(folder.path())
+        .args(["new", "myshop"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+
+    let app = folder.path().join("myshop");
+    let config = fs::read_to_string(app.join("rdauth.toml")).unwrap();
+    assert_eq!(
+        config,
+        rdauth::commands::new::render_default_config("myshop").unwrap()
+    );
+    let env = fs::read_to_string(app.join(".env")).unwrap();
+    assert!(env.contains("SECRET_KEY="));
+    assert!(env.contains("DATABASE_URL=sqlite://myshop.db?mode=rwc"));
+
+    let manifest = fs::read_to_string(app.join(".rdauth/manifest.toml")).unwrap();
+    let manifest = rdauth::sync::Manifest::parse(&manifest).unwrap();
+    assert_eq!(manifest.rdauth_version, env!("CARGO_PKG_VERSION"));
+    for file in &manifest.files {
+        let written = fs::read(app.join(&file.path)).unwrap();
+        let base = fs::read(app.join(".rdauth/base").join(&file.path)).unwrap();
+        assert_eq!(written, base, "{}", file.path);
+        assert_eq!(
+            rdauth::plan::sha256_hex(&written),
+            file.sha256,
+            "{}",
+            file.path
+        );
+    }
+    assert_eq!(
+        entries(folder.path()),
+        ["myshop"],
+        "no staging folder is left"
+    );
+}
+
+#[test]
+fn new_reports_next_steps() {
+    let folder = tempfile::tempdir().unwrap();
+    let mut settings = insta::Settings::clone_current();
+    // The counts change whenever a template is added; the wording is what this test pins.
+    settings.add_filter(r"\d+ files", "[N] files");
+    settings.bind(|| assert_cmd_snapshot!(rdauth(folder.path()).args(["new", "myshop"])));
+}
+
+#[test]
+fn new_fills_empty_folder() {
+    let folder = tempfile::tempdir().unwrap();
+    fs::create_dir(folder.path().join("myshop")).unwrap();
+
+    let output = rdauth(folder.path())
+        .args(["new", "myshop"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(folder.path().join("myshop/rdauth.toml").is_file());
+}
+
+#[test]
+fn new_keeps_config_comments_and_sets_name() {
+    let folder = tempfile::tempdir().unwrap();
+    let config = "# Shop settings\n[app]\nname = \"old\" # replaced\n\n[auth]\n# stricter\nmin_password_length = 12\n";
+    fs::write(folder.path().join("shop.toml"), config).unwrap();
+
+    let output = rdauth(folder.path())
+        .args(["new", "myshop", "--config", "shop.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        fs::read_to_string(folder.path().join("myshop/rdauth.toml")).unwrap(),
+        "# Shop settings\n[app]\nname = \"myshop\" # replaced\n\n[auth]\n# stricter\nmin_password_length = 12\n"
+    );
+}
