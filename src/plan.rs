@@ -98,23 +98,40 @@ pub const CONDITIONAL_FILES: &[ConditionalFile] = &[
 /// but other bytes is an error, because migrations are append-only.
 pub fn plan(config: &Config, ledger: &[MigrationRecord], rdauth_version: &str) -> Result<Plan> {
     let renderer = Renderer::new()?;
+    plan_templates(
+        &render::app_templates(),
+        &renderer,
+        config,
+        ledger,
+        rdauth_version,
+    )
+}
+
+/// Computes the app's files from the given app tree; `plan` passes the embedded one.
+pub fn plan_templates(
+    templates: &[AppTemplate],
+    renderer: &Renderer,
+    config: &Config,
+    ledger: &[MigrationRecord],
+    rdauth_version: &str,
+) -> Result<Plan> {
     let context = TemplateContext::new(config, rdauth_version);
     let base = context.to_value();
 
     let mut files = Vec::new();
-    for template in render::app_templates() {
+    for template in templates {
         if template.path.contains(PAGE_PLACEHOLDER) {
             for page in &context.pages {
                 let path = output_path(template.path).replace(PAGE_PLACEHOLDER, &page.name);
                 if is_included(&path, config) {
                     let page_context = context! { page => Serde(page), ..base.clone() };
-                    files.push(plan_file(&renderer, &template, path, &page_context)?);
+                    files.push(plan_file(renderer, template, path, &page_context)?);
                 }
             }
         } else {
             let path = output_path(template.path);
             if is_included(&path, config) {
-                files.push(plan_file(&renderer, &template, path, &base)?);
+                files.push(plan_file(renderer, template, path, &base)?);
             }
         }
     }
@@ -262,6 +279,131 @@ mod tests {
         ));
         assert!(!is_included("templates/email/password_reset.txt", &config));
         assert!(is_included("src/pages/home.rs", &config));
+    }
+
+    /// A small app tree that exercises every rule of the plan.
+    const TREE: &[(&str, &str)] = &[
+        ("Cargo.toml.jinja", "[package]\nname = {{ app.name | toml_str }}\n"),
+        ("src/pages/__page__.rs.jinja", "//! {{ page.title }} at {{ page.route }}\npub const TITLE: &str = {{ page.title | rust_str }};\n"),
+        ("templates/pages/__page__.html", "<h1>{{ title }}</h1>\n"),
+        ("templates/auth/register.html", "{% raw %}copied{% endraw %}\n"),
+        ("templates/auth/password_reset_done.html", "copied\n"),
+        ("src/pages/home.rs.jinja", "// home\n"),
+        ("bin/setup.sh", "#!/bin/sh\necho setup\n"),
+        ("migrations/0001_users.sql.jinja", "-- {{ app.name }}\nCREATE TABLE users (id INTEGER);\n"),
+    ];
+
+    fn plan_tree(source: &str) -> Result<Plan> {
+        let config = crate::config::load(source, "test.toml", Some("myshop")).unwrap();
+        let templates: Vec<AppTemplate> = TREE
+            .iter()
+            .map(|(path, contents)| AppTemplate {
+                path,
+                template_name: path,
+                contents: contents.as_bytes(),
+            })
+            .collect();
+        let renderer = Renderer::with_templates(
+            TREE.iter()
+                .copied()
+                .filter(|(path, _)| path.ends_with(".jinja")),
+        )?;
+        plan_templates(&templates, &renderer, &config, &[], "9.9.9")
+    }
+
+    fn paths(plan: &Plan) -> Vec<&str> {
+        plan.files.iter().map(|file| file.path.as_str()).collect()
+    }
+
+    #[test]
+    fn plan_renders_copies_and_expands_pages() {
+        let plan = plan_tree("[pages.about]\ntitle = 'Say \"hi\"'\n[pages.faq]\n").unwrap();
+        assert_eq!(
+            paths(&plan),
+            [
+                "Cargo.toml",
+                "bin/setup.sh",
+                "migrations/0001_users.sql",
+                "src/pages/about.rs",
+                "src/pages/faq.rs",
+                "src/pages/home.rs",
+                "templates/auth/password_reset_done.html",
+                "templates/auth/register.html",
+                "templates/pages/about.html",
+                "templates/pages/faq.html",
+            ]
+        );
+        let file = |path: &str| {
+            let file = plan.files.iter().find(|file| file.path == path).unwrap();
+            String::from_utf8(file.contents.clone()).unwrap()
+        };
+        assert_eq!(file("Cargo.toml"), "[package]\nname = \"myshop\"\n");
+        assert_eq!(
+            file("src/pages/about.rs"),
+            "//! Say \"hi\" at /about\npub const TITLE: &str = \"Say \\\"hi\\\"\";\n"
+        );
+        assert_eq!(file("templates/pages/faq.html"), "<h1>{{ title }}</h1>\n");
+        assert_eq!(
+            file("templates/auth/register.html"),
+            "{% raw %}copied{% endraw %}\n"
+        );
+    }
+
+    #[test]
+    fn plan_marks_scripts_executable() {
+        let plan = plan_tree("").unwrap();
+        let executable: Vec<&str> = plan
+            .files
+            .iter()
+            .filter(|file| file.executable)
+            .map(|file| file.path.as_str())
+            .collect();
+        assert_eq!(executable, ["bin/setup.sh"]);
+    }
+
+    #[test]
+    fn plan_leaves_out_disabled_features() {
+        let plan = plan_tree(
+            "[auth]\nregister_enabled = false\npassword_reset_enabled = false\n[pages.landing]\nroute = \"/\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            paths(&plan),
+            [
+                "Cargo.toml",
+                "bin/setup.sh",
+                "migrations/0001_users.sql",
+                "src/pages/landing.rs",
+                "templates/pages/landing.html",
+            ]
+        );
+    }
+
+    #[test]
+    fn plan_records_migrations() {
+        let plan = plan_tree("").unwrap();
+        assert_eq!(plan.migrations.len(), 1);
+        assert_eq!(plan.migrations[0].name, "0001_users.sql");
+        assert_eq!(
+            plan.migrations[0].sha256,
+            sha256_hex(b"-- myshop\nCREATE TABLE users (id INTEGER);\n")
+        );
+    }
+
+    #[test]
+    fn undefined_variable_is_error() {
+        let renderer = Renderer::with_templates([("app/x.jinja", "{{ app.nmae }}")]).unwrap();
+        let config = crate::config::load("", "test.toml", Some("myshop")).unwrap();
+        let templates = [AppTemplate {
+            path: "x.jinja",
+            template_name: "app/x.jinja",
+            contents: b"",
+        }];
+        let error = plan_templates(&templates, &renderer, &config, &[], "9.9.9").unwrap_err();
+        assert_eq!(
+            format!("{error:#}").lines().next().unwrap(),
+            "failed to generate `x`: failed to render template `templates/app/x.jinja`: undefined value: `app.nmae` is undefined (in app/x.jinja:1)"
+        );
     }
 
     #[test]

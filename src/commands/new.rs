@@ -65,6 +65,7 @@ pub fn create(name: &str, config_path: Option<&Path>, parent: &Path) -> Result<C
         }
     };
     let plan = plan::plan(&config, &[], VERSION)?;
+    check_name_against_dependencies(name, &plan)?;
     let env_text = sync::env_file(name)?;
 
     let staging = tempfile::Builder::new()
@@ -94,16 +95,48 @@ pub fn create(name: &str, config_path: Option<&Path>, parent: &Path) -> Result<C
     })
 }
 
-/// Rejects a target that exists, unless it is an empty folder. `shown` names the target in
-/// messages as the user typed it.
-fn ensure_free(target: &Path, shown: &str) -> Result<()> {
+/// Rejects an app name that equals a dependency of the generated app, because the app's own
+/// library and that dependency would then share one name in `use` paths.
+fn check_name_against_dependencies(name: &str, plan: &Plan) -> Result<()> {
+    let Some(manifest) = plan.files.iter().find(|file| file.path == "Cargo.toml") else {
+        return Ok(());
+    };
+    let text = String::from_utf8_lossy(&manifest.contents);
+    let document: toml_edit::DocumentMut = text
+        .parse()
+        .context("the generated `Cargo.toml` is not valid TOML")?;
+
+    let ident = name.replace('-', "_");
+    for section in ["dependencies", "dev-dependencies", "build-dependencies"] {
+        let Some(table) = document.get(section).and_then(|item| item.as_table_like()) else {
+            continue;
+        };
+        let clash = table
+            .iter()
+            .map(|(dependency, _)| dependency)
+            .find(|dependency| dependency.replace('-', "_") == ident);
+        if let Some(dependency) = clash {
+            return Err(InputError::new(
+                format!("invalid app name `{name}`: the generated app depends on the crate `{dependency}`"),
+                format!("choose another name, such as `{ident}_app`"),
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// Rejects a target that exists, unless it is an empty folder. `display_name` names the target
+/// in messages as the user typed it.
+fn ensure_free(target: &Path, display_name: &str) -> Result<()> {
     match fs::read_dir(target) {
         Err(error) if error.kind() == ErrorKind::NotFound => Ok(()),
         Err(error) if target.is_dir() => {
-            Err(anyhow::Error::new(error).context(format!("failed to read folder `{shown}`")))
+            Err(anyhow::Error::new(error)
+                .context(format!("failed to read folder `{display_name}`")))
         }
         Err(_) => Err(InputError::new(
-            format!("destination `{shown}` already exists and is not a folder"),
+            format!("destination `{display_name}` already exists and is not a folder"),
             "choose another app name, or move the file away",
         )
         .into()),
@@ -112,7 +145,7 @@ fn ensure_free(target: &Path, shown: &str) -> Result<()> {
                 Ok(())
             } else {
                 Err(InputError::new(
-                    format!("destination `{shown}` already exists and is not empty"),
+                    format!("destination `{display_name}` already exists and is not empty"),
                     "choose another app name, or empty the folder first; rdauth never overwrites files",
                 )
                 .into())
@@ -204,5 +237,34 @@ fn count(n: usize, noun: &str) -> String {
         format!("1 {noun}")
     } else {
         format!("{n} {noun}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::PlannedFile;
+
+    fn plan_with_manifest(manifest: &str) -> Plan {
+        Plan {
+            files: vec![PlannedFile {
+                path: "Cargo.toml".into(),
+                contents: manifest.as_bytes().to_vec(),
+                executable: false,
+            }],
+            migrations: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn app_name_cannot_be_dependency() {
+        let plan = plan_with_manifest(
+            "[dependencies]\naxum = \"0.8\"\ntower-sessions = \"0.14\"\n[dev-dependencies]\nreqwest = \"0.12\"\n",
+        );
+        assert!(check_name_against_dependencies("myshop", &plan).is_ok());
+        for name in ["axum", "tower_sessions", "tower-sessions", "reqwest"] {
+            let error = check_name_against_dependencies(name, &plan).unwrap_err();
+            assert!(error.downcast_ref::<InputError>().is_some(), "{name}");
+        }
     }
 }

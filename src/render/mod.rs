@@ -51,6 +51,25 @@ pub struct Renderer {
 impl Renderer {
     /// Builds the environment and compiles every embedded `.jinja` file.
     pub fn new() -> Result<Self> {
+        let mut templates = Vec::new();
+        for file in all_files(&TEMPLATES) {
+            let name = file_path(file);
+            if !name.ends_with(TEMPLATE_SUFFIX) {
+                continue;
+            }
+            let source = file
+                .contents_utf8()
+                .ok_or_else(|| anyhow!("template `templates/{name}` is not valid UTF-8"))?;
+            templates.push((name, source));
+        }
+        Self::with_templates(templates)
+    }
+
+    /// Builds the environment over the given `(name, source)` templates instead of the
+    /// embedded ones, as tests of the plan do.
+    pub fn with_templates(
+        templates: impl IntoIterator<Item = (&'static str, &'static str)>,
+    ) -> Result<Self> {
         let mut env = Environment::new();
         let syntax = SyntaxConfig::builder()
             .trim_blocks(true)
@@ -65,14 +84,7 @@ impl Renderer {
         env.set_auto_escape_callback(|_| AutoEscape::None);
         filters::register(&mut env);
 
-        for file in all_files(&TEMPLATES) {
-            let name = file_path(file);
-            if !name.ends_with(TEMPLATE_SUFFIX) {
-                continue;
-            }
-            let source = file
-                .contents_utf8()
-                .ok_or_else(|| anyhow!("template `templates/{name}` is not valid UTF-8"))?;
+        for (name, source) in templates {
             env.add_template(name, source)
                 .map_err(|error| template_error(&error))
                 .with_context(|| format!("failed to compile template `templates/{name}`"))?;
@@ -140,11 +152,8 @@ fn file_path(file: &'static include_dir::File<'static>) -> &'static str {
         .expect("template paths are UTF-8 because they come from this repository")
 }
 
-/// Converts a minijinja error into one whose message includes the template line, which
-/// minijinja keeps in a separate debug report.
+/// Converts a minijinja error, whose message ends with the template name and line, into an
+/// `anyhow` error. minijinja errors are not `Send + Sync`, so they cannot be wrapped directly.
 fn template_error(error: &minijinja::Error) -> anyhow::Error {
-    match (error.name(), error.line()) {
-        (Some(name), Some(line)) => anyhow!("{error} (`templates/{name}`, line {line})"),
-        _ => anyhow!("{error}"),
-    }
+    anyhow!("{error}")
 }
