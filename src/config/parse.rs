@@ -622,7 +622,7 @@ impl Walker<'_> {
         &mut self,
         value: &str,
         path: &str,
-        what: &str,
+        kind: &str,
         span: Option<Range<usize>>,
     ) -> bool {
         match rules::check_identifier(value) {
@@ -631,7 +631,7 @@ impl Walker<'_> {
                 self.push(
                     Diagnostic::new(
                         format!(
-                            "invalid {what} `{value}` in `{path}`: it {}",
+                            "invalid {kind} `{value}` in `{path}`: it {}",
                             problem.reason
                         ),
                         span,
