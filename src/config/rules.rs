@@ -48,10 +48,13 @@ pub const RESERVED_PAGE_NAMES: &[&str] = &[
 /// Crate names that Rust already gives a meaning to.
 const RESERVED_CRATE_NAMES: &[&str] = &["alloc", "core", "proc_macro", "std", "test"];
 
-pub const MAX_CRATE_NAME: usize = 64;
-pub const MAX_PAGE_NAME: usize = 64;
-/// Django's column sizes, which the generated schema follows.
-pub const MAX_IDENTIFIER: usize = 100;
+// The name limits keep every generated line within rustfmt's 100 columns, so the app passes
+// `cargo fmt --check` as generated.
+pub const MAX_CRATE_NAME: usize = 40;
+pub const MAX_PAGE_NAME: usize = 48;
+/// App labels and codenames; two of them make a `Permission` variant of at most 64 characters.
+pub const MAX_IDENTIFIER: usize = 32;
+pub const MAX_PATH: usize = 64;
 pub const MAX_TITLE: usize = 200;
 pub const MAX_GROUP_NAME: usize = 150;
 pub const MAX_PERMISSION_NAME: usize = 255;
@@ -200,6 +203,12 @@ pub fn check_path(path: &str) -> Result<(), Problem> {
         };
         return Err(Problem::new("does not start with `/`", fix));
     }
+    if path.len() > MAX_PATH {
+        return Err(Problem::new(
+            format!("is {} characters long, above the maximum of {MAX_PATH}", path.len()),
+            "use a shorter path",
+        ));
+    }
     if let Some(index) = path.find('?') {
         return Err(Problem::new(
             "has a query string",
@@ -332,8 +341,8 @@ mod tests {
         assert!(check_crate_name("self").is_err());
         assert!(check_crate_name("std").is_err());
         assert!(check_crate_name("proc-macro").is_err());
-        assert!(check_crate_name(&"a".repeat(65)).is_err());
-        assert!(check_crate_name(&"a".repeat(64)).is_ok());
+        assert!(check_crate_name(&"a".repeat(MAX_CRATE_NAME + 1)).is_err());
+        assert!(check_crate_name(&"a".repeat(MAX_CRATE_NAME)).is_ok());
     }
 
     #[test]
@@ -346,7 +355,7 @@ mod tests {
         assert!(check_page_name("async").is_err());
         assert!(check_page_name("auth").is_err());
         assert!(check_page_name("static").is_err());
-        assert!(check_page_name(&"a".repeat(65)).is_err());
+        assert!(check_page_name(&"a".repeat(MAX_PAGE_NAME + 1)).is_err());
     }
 
     #[test]

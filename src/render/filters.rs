@@ -18,6 +18,67 @@ pub fn register(env: &mut Environment<'_>) {
     env.add_filter("snake", |value: &str| value.to_snake_case());
     env.add_filter("upper_camel", |value: &str| value.to_upper_camel_case());
     env.add_filter("shouty_snake", |value: &str| value.to_shouty_snake_case());
+    env.add_filter("md_cell", md_cell);
+    env.add_function("rust_array", rust_array);
+}
+
+/// Maximum line width of rustfmt's default configuration (`max_width`).
+const RUSTFMT_MAX_WIDTH: usize = 100;
+/// Widest array contents rustfmt keeps on one line (`array_width`, 60 % of `max_width`).
+const RUSTFMT_ARRAY_WIDTH: usize = 60;
+
+/// Lays out an array expression the way rustfmt does, so generated code passes
+/// `cargo fmt --check` without running rustfmt.
+///
+/// Produces `{prefix}[{items}]{suffix}` where each item is `item_format` with `{}` replaced
+/// by the item (the item itself when `item_format` is `None`), and the line starts at column `indent` (which the caller has already written). rustfmt keeps
+/// an array on one line when its contents are at most 60 columns wide and the line fits in
+/// 100; otherwise it puts one item per line. Items must be wider than 10 columns, because rustfmt
+/// packs shorter items several to a line; the templates only pass paths such as
+/// `Permission::BlogChangePost`, which always are.
+pub fn rust_array(
+    prefix: &str,
+    items: Vec<String>,
+    suffix: &str,
+    indent: usize,
+    item_format: Option<&str>,
+) -> String {
+    let items: Vec<String> = items
+        .iter()
+        .map(|item| item_format.unwrap_or("{}").replace("{}", item))
+        .collect();
+    let contents = items.join(", ");
+    let one_line = format!("{prefix}[{contents}]{suffix}");
+    if items.is_empty()
+        || (contents.len() <= RUSTFMT_ARRAY_WIDTH && indent + one_line.len() <= RUSTFMT_MAX_WIDTH)
+    {
+        return one_line;
+    }
+
+    let pad = " ".repeat(indent);
+    let mut out = format!("{prefix}[\n");
+    for item in &items {
+        out.push_str(&format!("{pad}    {item},\n"));
+    }
+    out.push_str(&format!("{pad}]{suffix}"));
+    out
+}
+
+/// Escapes text for a Markdown table cell: every ASCII punctuation character gets a backslash
+/// (CommonMark treats any such escape as the literal character) and line breaks become spaces.
+pub fn md_cell(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\n' | '\r' => out.push(' '),
+            c if c.is_ascii_punctuation() => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Returns `value` as a complete Rust string literal, quotes included.
@@ -106,6 +167,33 @@ fn is_invisible_format_char(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rust_array_fits_on_one_line() {
+        let items = vec!["BlogChangePost".to_owned(), "BlogDeletePost".to_owned()];
+        let out = rust_array("x: &", items, ",", 4, Some("Permission::{}"));
+        assert_eq!(out, "x: &[Permission::BlogChangePost, Permission::BlogDeletePost],");
+    }
+
+    #[test]
+    fn rust_array_goes_vertical_past_sixty_columns() {
+        let items = vec!["a".repeat(30), "b".repeat(30)];
+        let out = rust_array("x: &", items, ",", 4, Some("P::{}"));
+        let a = "a".repeat(30);
+        let b = "b".repeat(30);
+        assert_eq!(out, format!("x: &[\n        P::{a},\n        P::{b},\n    ],"));
+    }
+
+    #[test]
+    fn rust_array_empty_stays_inline() {
+        assert_eq!(rust_array("x = &", Vec::new(), ";", 0, None), "x = &[];");
+    }
+
+    #[test]
+    fn md_cell_escapes_pipes_and_markup() {
+        assert_eq!(md_cell("a | b *c*"), "a \\| b \\*c\\*");
+        assert_eq!(md_cell("two\nlines"), "two lines");
+    }
 
     #[test]
     fn rust_str_escapes() {

@@ -1,0 +1,180 @@
+//! The application state, the router with its middleware, and the server loop.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use crate::auth::password::Hasher;
+use crate::auth::session_store::SqlSessionStore;
+use crate::db::{self, Pool};
+use crate::error::AppError;
+use crate::mail::Mailer;
+use crate::settings::{Env, APP_NAME, AUTH};
+
+/// The largest request body accepted, in bytes. Auth forms are far smaller.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+/// How often expired sessions, tokens and counters are deleted.
+const CLEANUP_INTERVAL: Duration = Duration::from_secs(600);
+
+/// Shared state of every request.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub pool: Pool,
+    pub env: Arc<Env>,
+    pub hasher: Hasher,
+    pub mailer: Mailer,
+}
+
+impl AppState {
+    pub async fn new(pool: Pool, env: Env, mailer: Mailer) -> anyhow::Result<Self> {
+        Ok(Self {
+            pool,
+            env: Arc::new(env),
+            hasher: Hasher::new().await?,
+            mailer,
+        })
+    }
+}
+
+/// Builds the router: pages and auth routes behind the session, user and CSRF layers.
+pub fn router(state: AppState) -> Router {
+    let session_layer = SessionManagerLayer::new(SqlSessionStore::new(state.pool.clone()))
+        .with_name(format!("{APP_NAME}_session"))
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.env.secure_cookies)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
+            AUTH.session_age_seconds,
+        )));
+
+    // Layers run outside-in in the reverse order of the `.layer` calls: the session is
+    // loaded first, then the user is resolved from it, then CSRF is checked.
+    let pages = crate::pages::routes()
+        .merge(crate::auth::routes().layer(middleware::from_fn(no_store)))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::csrf::protect,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::session::resolve_user,
+        ))
+        .layer(session_layer);
+
+    Router::new()
+        .merge(pages)
+        .route("/healthz", get(healthz))
+        .route("/static/app.css", get(stylesheet))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
+        ))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// The stylesheet, compiled into the binary like the templates.
+async fn stylesheet() -> Response {
+    let css = include_str!("../static/app.css");
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], css).into_response()
+}
+
+async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    crate::security::add_headers(&mut response, state.env.secure_cookies);
+    response
+}
+
+/// Auth pages carry secrets (CSRF tokens, form errors) and must not be cached.
+async fn no_store(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Liveness and database check for load balancers.
+async fn healthz(State(state): State<AppState>) -> Response {
+    match sqlx::query("SELECT 1").execute(&state.pool).await {
+        Ok(_) => (StatusCode::OK, "ok").into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+/// Serves the app on `listener` until `shutdown` completes, then finishes the requests in
+/// flight.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let cleanup = tokio::spawn(cleanup_loop(state.pool.clone()));
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    cleanup.abort();
+    Ok(result?)
+}
+
+async fn cleanup_loop(pool: Pool) {
+    let mut interval = tokio::time::interval(CLEANUP_INTERVAL);
+    loop {
+        interval.tick().await;
+        match db::delete_expired(&pool).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::debug!(deleted, "deleted expired rows"),
+            Err(err) => tracing::warn!(error = %err, "failed to delete expired rows"),
+        }
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %err, "failed to listen for Ctrl-C");
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => tracing::error!(error = %err, "failed to listen for SIGTERM"),
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

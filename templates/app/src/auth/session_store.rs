@@ -1,0 +1,133 @@
+//! The server-side session store: one row per session in the `sessions` table.
+//!
+//! Unlike an upserting store, [`SqlSessionStore::save`] only updates a row that still exists.
+//! A request that loaded a session before a concurrent logout or session id change deleted the
+//! row can therefore never bring that session back by saving it.
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, SessionStore};
+
+use crate::auth::session::USER_ID_KEY;
+use crate::db::Pool;
+
+#[derive(Clone, Debug)]
+pub struct SqlSessionStore {
+    pool: Pool,
+}
+
+impl SqlSessionStore {
+    pub fn new(pool: Pool) -> Self {
+        Self { pool }
+    }
+}
+
+fn backend(err: sqlx::Error) -> session_store::Error {
+    session_store::Error::Backend(err.to_string())
+}
+
+/// The user id recorded in the session data, stored in its own column so that every session
+/// of a user can be ended at once.
+fn user_id(record: &Record) -> Option<i64> {
+    record
+        .data
+        .get(USER_ID_KEY)
+        .and_then(|value| value.as_i64())
+}
+
+#[async_trait]
+impl SessionStore for SqlSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        let data = serde_json::to_vec(&record.data)
+            .map_err(|err| session_store::Error::Encode(err.to_string()))?;
+
+        // A 128-bit random id colliding is unlikely, but a collision must never merge two
+        // sessions, so a taken id is replaced by a fresh one.
+        loop {
+            let inserted = sqlx::query(
+                "INSERT INTO sessions (id, data, expires_at, user_id) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(record.id.to_string())
+            .bind(&data)
+            .bind(record.expiry_date.unix_timestamp())
+            .bind(user_id(record))
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+            if inserted.rows_affected() == 1 {
+                return Ok(());
+            }
+            record.id = Id::default();
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let data = serde_json::to_vec(&record.data)
+            .map_err(|err| session_store::Error::Encode(err.to_string()))?;
+
+        let updated = sqlx::query(
+            "UPDATE sessions SET data = $2, expires_at = $3, user_id = $4 WHERE id = $1",
+        )
+        .bind(record.id.to_string())
+        .bind(&data)
+        .bind(record.expiry_date.unix_timestamp())
+        .bind(user_id(record))
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        if updated.rows_affected() == 0 {
+            tracing::debug!("session row is gone; not recreating it");
+        }
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let row: Option<(Vec<u8>, i64)> = sqlx::query_as(
+            "SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2",
+        )
+        .bind(id.to_string())
+        .bind(OffsetDateTime::now_utc().unix_timestamp())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        let Some((data, expires_at)) = row else {
+            return Ok(None);
+        };
+
+        let data = serde_json::from_slice(&data)
+            .map_err(|err| session_store::Error::Decode(err.to_string()))?;
+        let expiry_date = OffsetDateTime::from_unix_timestamp(expires_at)
+            .map_err(|err| session_store::Error::Decode(err.to_string()))?;
+        Ok(Some(Record {
+            id: *id,
+            data,
+            expiry_date,
+        }))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE id = $1")
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}
+
+/// Ends every session of a user, except `keep` when given.
+pub async fn delete_user_sessions(
+    pool: &Pool,
+    user_id: i64,
+    keep: Option<Id>,
+) -> sqlx::Result<u64> {
+    let keep = keep.map(|id| id.to_string()).unwrap_or_default();
+    let deleted = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id != $2")
+        .bind(user_id)
+        .bind(keep)
+        .execute(pool)
+        .await?;
+    Ok(deleted.rows_affected())
+}
