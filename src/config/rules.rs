@@ -205,7 +205,10 @@ pub fn check_path(path: &str) -> Result<(), Problem> {
     }
     if path.len() > MAX_PATH {
         return Err(Problem::new(
-            format!("is {} characters long, above the maximum of {MAX_PATH}", path.len()),
+            format!(
+                "is {} characters long, above the maximum of {MAX_PATH}",
+                path.len()
+            ),
             "use a shorter path",
         ));
     }

@@ -172,7 +172,10 @@ mod tests {
     fn rust_array_fits_on_one_line() {
         let items = vec!["BlogChangePost".to_owned(), "BlogDeletePost".to_owned()];
         let out = rust_array("x: &", items, ",", 4, Some("Permission::{}"));
-        assert_eq!(out, "x: &[Permission::BlogChangePost, Permission::BlogDeletePost],");
+        assert_eq!(
+            out,
+            "x: &[Permission::BlogChangePost, Permission::BlogDeletePost],"
+        );
     }
 
     #[test]
@@ -181,7 +184,10 @@ mod tests {
         let out = rust_array("x: &", items, ",", 4, Some("P::{}"));
         let a = "a".repeat(30);
         let b = "b".repeat(30);
-        assert_eq!(out, format!("x: &[\n        P::{a},\n        P::{b},\n    ],"));
+        assert_eq!(
+            out,
+            format!("x: &[\n        P::{a},\n        P::{b},\n    ],")
+        );
     }
 
     #[test]

@@ -17,8 +17,8 @@ const PACKAGE_HEADER: &str = "[[package]]\n";
 /// Returns the lockfile for an app named `app_name` on `database`.
 pub fn cargo_lock(app_name: &str, database: &str) -> Result<String> {
     let name = format!("lockfiles/{database}.lock");
-    let stored =
-        template_source(&name).ok_or_else(|| anyhow!("no lockfile `templates/{name}` is embedded"))?;
+    let stored = template_source(&name)
+        .ok_or_else(|| anyhow!("no lockfile `templates/{name}` is embedded"))?;
     with_root(stored, app_name)
 }
 
@@ -80,7 +80,10 @@ mod tests {
     #[test]
     fn root_goes_last_when_it_sorts_last() {
         let lock = with_root(STORED, "zoo").unwrap();
-        assert!(lock.ends_with("\n\n[[package]]\nname = \"zoo\"\nversion = \"0.1.0\"\n"), "{lock}");
+        assert!(
+            lock.ends_with("\n\n[[package]]\nname = \"zoo\"\nversion = \"0.1.0\"\n"),
+            "{lock}"
+        );
     }
 
     #[test]

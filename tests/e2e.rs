@@ -1,0 +1,394 @@
+//! End-to-end tests: generate apps with `rdauth new`, build them with cargo, and drive them.
+//! The first run needs crates.io (or a filled cargo cache) for the app's dependencies.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use reqwest::blocking::{Client, Response};
+use reqwest::redirect::Policy;
+use reqwest::StatusCode;
+
+mod support;
+
+use support::{assert_success, cargo, generate, target_dir};
+
+const ADMIN_PASSWORD: &str = "sturdy root passphrase 8";
+const PASSWORD: &str = "a sturdy passphrase 42";
+
+/// Each fixture config yields an app that is formatted, lint-free and passes its own tests.
+#[test]
+fn generated_apps_pass_fmt_clippy_and_tests() {
+    let parent = tempfile::tempdir().unwrap();
+    for config in [
+        "default",
+        "email_login",
+        "pages_permissions_groups",
+        "register_reset_disabled",
+        "tricky_titles",
+    ] {
+        let app = generate(parent.path(), &format!("app_{config}"), config);
+        cargo(&app, &["fmt", "--check"]);
+        let clippy = cargo(
+            &app,
+            &[
+                "clippy",
+                "--locked",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        );
+        let stderr = String::from_utf8_lossy(&clippy.stderr);
+        assert!(!stderr.contains("warning:"), "{config}: {stderr}");
+        cargo(&app, &["test", "--locked"]);
+    }
+}
+
+/// A running server process whose log is collected; it is killed on drop.
+struct Server {
+    child: Child,
+    log: Arc<Mutex<String>>,
+    base: String,
+}
+
+impl Server {
+    fn start(binary: &Path, app: &Path, database_url: &str) -> Server {
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let mut child = Command::new(binary)
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .current_dir(app)
+            .env("DATABASE_URL", database_url)
+            .env("APP_URL", &base)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+
+        let log = Arc::new(Mutex::new(String::new()));
+        let stderr = child.stderr.take().unwrap();
+        let sink = log.clone();
+        thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+
+        let server = Server { child, log, base };
+        server.wait_for_log("listening");
+        server
+    }
+
+    fn wait_for_log(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let log = self.log.lock().unwrap().clone();
+            if log.contains(needle) {
+                return log;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no `{needle}` in the server log:\n{log}"
+            );
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A cookie-keeping HTTP client that does not follow redirects, like one browser profile.
+struct Browser {
+    client: Client,
+    base: String,
+}
+
+impl Browser {
+    fn new(server: &Server) -> Browser {
+        let client = Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .build()
+            .unwrap();
+        Browser {
+            client,
+            base: server.base.clone(),
+        }
+    }
+
+    fn get(&self, path: &str) -> Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .unwrap()
+    }
+
+    fn text(&self, path: &str) -> String {
+        self.get(path).text().unwrap()
+    }
+
+    /// Opens `page` for its CSRF token, then posts `fields` to `action`.
+    fn submit(&self, page: &str, action: &str, fields: &[(&str, &str)]) -> Response {
+        let token = csrf_token(&self.text(page));
+        let mut form = fields.to_vec();
+        form.push(("csrf_token", &token));
+        self.client
+            .post(format!("{}{action}", self.base))
+            .form(&form)
+            .send()
+            .unwrap()
+    }
+
+    fn login(&self, username: &str, password: &str) -> Response {
+        self.submit(
+            "/login",
+            "/login",
+            &[("username", username), ("password", password)],
+        )
+    }
+
+    fn is_signed_in(&self) -> bool {
+        self.text("/login").contains("Signed in as")
+    }
+}
+
+fn csrf_token(html: &str) -> String {
+    let marker = r#"<meta name="csrf-token" content=""#;
+    let start = html.find(marker).expect("the page has a CSRF meta tag") + marker.len();
+    let end = start + html[start..].find('"').unwrap();
+    html[start..end].to_owned()
+}
+
+fn location(response: &Response) -> String {
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// The whole life of an app, as a new user meets it: generate, build, migrate, create a
+/// superuser, serve, and use every auth page over HTTP.
+#[test]
+fn served_app_handles_the_auth_flows() {
+    let parent = tempfile::tempdir().unwrap();
+    let app = generate(parent.path(), "shop", "pages_permissions_groups");
+    cargo(&app, &["build", "--locked"]);
+    let binary = target_dir().join("debug/shop");
+    let database_url = format!(
+        "sqlite://{}?mode=rwc",
+        parent.path().join("shop.db").display()
+    );
+
+    // `migrate` creates the declared permissions and groups, and says so.
+    let migrate = Command::new(&binary)
+        .arg("migrate")
+        .current_dir(&app)
+        .env("DATABASE_URL", &database_url)
+        .output()
+        .unwrap();
+    assert_success("shop migrate", &migrate);
+    let log = String::from_utf8_lossy(&migrate.stderr);
+    assert!(log.contains("billing.view_invoice"), "{log}");
+    assert!(log.contains("Billing Staff"), "{log}");
+
+    let mut createsuperuser = Command::new(&binary)
+        .args([
+            "createsuperuser",
+            "--username",
+            "admin",
+            "--email",
+            "admin@example.com",
+            "--password-stdin",
+        ])
+        .current_dir(&app)
+        .env("DATABASE_URL", &database_url)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(createsuperuser.stdin.take().unwrap(), "{ADMIN_PASSWORD}").unwrap();
+    assert_success(
+        "shop createsuperuser",
+        &createsuperuser.wait_with_output().unwrap(),
+    );
+
+    // Without a secret key the server refuses to start.
+    let refused = Command::new(&binary)
+        .arg("serve")
+        .current_dir(&app)
+        .env("DATABASE_URL", &database_url)
+        .env("SECRET_KEY", "")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("SECRET_KEY"));
+
+    let server = Server::start(&binary, &app, &database_url);
+    let browser = Browser::new(&server);
+    assert_eq!(browser.get("/healthz").status(), StatusCode::OK);
+
+    // Registration signs the new user in.
+    let register = [
+        ("username", "bob"),
+        ("email", "bob@example.com"),
+        ("password1", PASSWORD),
+        ("password2", PASSWORD),
+    ];
+    let response = browser.submit("/register", "/register", &register);
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(browser.is_signed_in());
+
+    // Gated pages: login required, then permission required.
+    let anonymous = Browser::new(&server);
+    let response = anonymous.get("/order_history");
+    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(location(&response), "/login?next=%2Forder_history");
+    let response = anonymous.get("/blog/editor");
+    assert_eq!(location(&response), "/staff/login?next=%2Fblog%2Feditor");
+    assert_eq!(browser.get("/order_history").status(), StatusCode::OK);
+    assert_eq!(
+        browser.get("/billing/invoices").status(),
+        StatusCode::FORBIDDEN
+    );
+
+    let admin = Browser::new(&server);
+    assert_eq!(
+        admin.login("admin", ADMIN_PASSWORD).status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(admin.get("/billing/invoices").status(), StatusCode::OK);
+
+    // Granting through the command line takes effect on the next request.
+    let grant = Command::new(&binary)
+        .args(["add-to-group", "bob", "Billing Staff"])
+        .current_dir(&app)
+        .env("DATABASE_URL", &database_url)
+        .output()
+        .unwrap();
+    assert_success("shop add-to-group", &grant);
+    assert_eq!(browser.get("/billing/invoices").status(), StatusCode::OK);
+
+    // Unsafe `next` values fall back to the post-login URL; a local one is followed.
+    for next in [
+        "//evil.example",
+        "https://evil.example/",
+        "/\\evil.example",
+        "http:evil.example",
+    ] {
+        let visitor = Browser::new(&server);
+        let fields = [("username", "bob"), ("password", PASSWORD), ("next", next)];
+        let response = visitor.submit("/login", "/login", &fields);
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&response), "/", "next = {next:?}");
+    }
+    let phone = Browser::new(&server);
+    let fields = [
+        ("username", "bob"),
+        ("password", PASSWORD),
+        ("next", "/order_history"),
+    ];
+    let response = phone.submit("/login", "/login", &fields);
+    assert_eq!(location(&response), "/order_history");
+
+    // A password change keeps this session and ends the other one.
+    let changed = "changed passphrase 77";
+    let fields = [
+        ("old_password", PASSWORD),
+        ("new_password1", changed),
+        ("new_password2", changed),
+    ];
+    let response = browser.submit("/password_change", "/password_change", &fields);
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(browser.is_signed_in());
+    assert!(!phone.is_signed_in());
+
+    // Logout is POST only.
+    assert_eq!(
+        browser.get("/logout").status(),
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    let response = browser.submit("/login", "/logout", &[]);
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(!browser.is_signed_in());
+
+    // A form without its CSRF token is refused.
+    let response = browser
+        .client
+        .post(format!("{}/login", server.base))
+        .form(&[("username", "bob"), ("password", changed)])
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    // Password reset through the link in the server log.
+    let response = browser.submit(
+        "/password_reset",
+        "/password_reset",
+        &[("email", "bob@example.com")],
+    );
+    assert_eq!(response.status(), StatusCode::OK);
+    let log = server.wait_for_log("/password_reset_confirm?token=");
+    let link = log
+        .lines()
+        .find_map(|line| {
+            line.find("http://")
+                .filter(|_| line.contains("?token="))
+                .map(|at| line[at..].trim())
+        })
+        .unwrap()
+        .to_owned();
+    let path = link.strip_prefix(&server.base).unwrap();
+    let response = browser.get(path);
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/password_reset_confirm");
+    let reset = "reset passphrase 55";
+    let fields = [("new_password1", reset), ("new_password2", reset)];
+    let response = browser.submit(
+        "/password_reset_confirm",
+        "/password_reset_confirm",
+        &fields,
+    );
+    assert_eq!(location(&response), "/login");
+    assert_eq!(
+        Browser::new(&server).login("bob", reset).status(),
+        StatusCode::SEE_OTHER
+    );
+    // The link works once.
+    let replay = Browser::new(&server);
+    replay.get(path);
+    assert!(replay
+        .text("/password_reset_confirm")
+        .contains("already used"));
+
+    // Ten failures from one address for one identifier, then 429 even for the right password.
+    let attacker = Browser::new(&server);
+    for _ in 0..10 {
+        assert_eq!(
+            attacker.login("bob", "wrong password").status(),
+            StatusCode::OK
+        );
+    }
+    assert_eq!(
+        attacker.login("bob", reset).status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
