@@ -12,11 +12,30 @@ const STATUS: Style = Style::new()
 const ERROR: Style = Style::new()
     .bold()
     .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Red)));
+const WARNING: Style = Style::new()
+    .bold()
+    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Yellow)));
 const NOTE: Style = Style::new().bold();
 
 /// Prints a status line such as `    Creating app `myshop``.
 pub fn status(verb: &str, message: impl Display) {
     anstream::eprintln!("{STATUS}{verb:>12}{STATUS:#} {message}");
+}
+
+/// Prints a status line whose verb is yellow, for a file left alone that needs the user's
+/// attention.
+pub fn warning_status(verb: &str, message: impl Display) {
+    anstream::eprintln!("{WARNING}{verb:>12}{WARNING:#} {message}");
+}
+
+/// Prints a status line whose verb is red, for a file written with conflict markers.
+pub fn error_status(verb: &str, message: impl Display) {
+    anstream::eprintln!("{ERROR}{verb:>12}{ERROR:#} {message}");
+}
+
+/// Prints a `warning:` line.
+pub fn warning(message: impl Display) {
+    anstream::eprintln!("{WARNING}warning{WARNING:#}: {message}");
 }
 
 /// Prints a `note:` line.

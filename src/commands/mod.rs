@@ -1,11 +1,17 @@
 //! One module per subcommand. Each wires the same pipeline: arguments -> config -> plan ->
 //! writer -> report.
 
+pub mod app;
+pub mod doctor;
 pub mod new;
+pub mod page;
+pub mod permission;
+pub mod restore;
+pub mod sync;
 
 use anyhow::Result;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{AddCommand, Cli, Command, RemoveCommand, RenameCommand};
 
 /// The result of a command that ran to the end, which `main` maps to the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,5 +61,13 @@ impl std::error::Error for InputError {}
 pub fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::New(args) => new::run(&args),
+        Command::Sync(args) => sync::run(&args),
+        Command::Diff => sync::run_diff(),
+        Command::Add(AddCommand::Page(args)) => page::add(&args),
+        Command::Add(AddCommand::Permission(args)) => permission::add(&args),
+        Command::Remove(RemoveCommand::Page(args)) => page::remove(&args),
+        Command::Rename(RenameCommand::Page(args)) => page::rename(&args),
+        Command::Restore(args) => restore::run(&args),
+        Command::Doctor => doctor::run(),
     }
 }

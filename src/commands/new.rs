@@ -16,7 +16,7 @@ use crate::cli::NewArgs;
 use crate::config::{self, rules, Config};
 use crate::plan::{self, Plan};
 use crate::render::Renderer;
-use crate::sync::{self, DiskWriter, Writer as _};
+use crate::sync::{self, DiskWriter, FileMode, Writer as _};
 use crate::{shell, VERSION};
 
 /// The template of the commented default config, relative to `templates/`.
@@ -79,8 +79,9 @@ pub fn create(name: &str, config_path: Option<&Path>, parent: &Path) -> Result<C
             )
         })?;
     let mut writer = DiskWriter::new(staging.path());
-    writer.write(CONFIG_FILE, config_text.as_bytes(), false)?;
-    writer.write(".env", env_text.as_bytes(), false)?;
+    let mode = FileMode::for_new_file(false);
+    writer.write(CONFIG_FILE, config_text.as_bytes(), mode)?;
+    writer.write(".env", env_text.as_bytes(), mode)?;
     sync::write_new(&mut writer, &plan, VERSION)?;
 
     // The target may have appeared while the files were rendered and written, so check again.

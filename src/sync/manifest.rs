@@ -18,7 +18,12 @@
 //! `files` lists every planned file, sorted by path; `.rdauth/base/PATH` contains the exact bytes
 //! whose hash is recorded. `migrations` is the ledger that keeps migrations append-only.
 
+use std::fmt;
+use std::io::ErrorKind;
+use std::path::Path;
+
 use anyhow::{bail, Context as _, Result};
+use cargo_metadata::semver::Version;
 use toml_edit::{ArrayOfTables, DocumentMut, Item, Table};
 
 use crate::plan::{sha256_hex, MigrationRecord, Plan};
@@ -136,6 +141,76 @@ impl Manifest {
     }
 }
 
+/// Why the manifest of an app could not be used.
+#[derive(Debug)]
+pub enum ManifestError {
+    /// There is no `.rdauth/manifest.toml`.
+    Missing,
+    /// The manifest cannot be read or parsed.
+    Corrupt(anyhow::Error),
+    /// A newer rdauth wrote the manifest: a newer format, or a newer version whose baselines
+    /// this rdauth must not overwrite with older templates.
+    Newer { written_by: String },
+}
+
+impl fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ManifestError::Missing => write!(f, "missing `{MANIFEST_PATH}`"),
+            ManifestError::Corrupt(error) => write!(f, "invalid `{MANIFEST_PATH}`: {error:#}"),
+            ManifestError::Newer { written_by } => write!(
+                f,
+                "`{MANIFEST_PATH}` was written by rdauth {written_by}, which is newer than this rdauth {}",
+                crate::VERSION
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ManifestError {}
+
+/// Reads the manifest of the app at `root` and returns it with its text. `rdauth_version` is
+/// the running rdauth's version; a manifest from a newer one is rejected.
+pub fn load(root: &Path, rdauth_version: &str) -> Result<(Manifest, String), ManifestError> {
+    let path = root.join(MANIFEST_PATH);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == ErrorKind::NotFound => return Err(ManifestError::Missing),
+        Err(error) => return Err(ManifestError::Corrupt(error.into())),
+    };
+
+    // The version checks come first: a newer layout may not parse with this one's rules.
+    let document: DocumentMut = text.parse().map_err(|error| {
+        ManifestError::Corrupt(anyhow::Error::new(error).context("invalid TOML"))
+    })?;
+    let written_by = document
+        .get("rdauth_version")
+        .and_then(Item::as_str)
+        .unwrap_or("(unknown)")
+        .to_owned();
+    if let Some(format) = document.get("format").and_then(Item::as_integer) {
+        if format > FORMAT_VERSION {
+            return Err(ManifestError::Newer { written_by });
+        }
+    }
+    if let (Ok(written), Ok(running)) =
+        (Version::parse(&written_by), Version::parse(rdauth_version))
+    {
+        if written > running {
+            return Err(ManifestError::Newer { written_by });
+        }
+    }
+
+    let manifest = Manifest::parse(&text).map_err(ManifestError::Corrupt)?;
+    if Version::parse(&manifest.rdauth_version).is_err() {
+        return Err(ManifestError::Corrupt(anyhow::anyhow!(
+            "`rdauth_version` {:?} is not a version number",
+            manifest.rdauth_version
+        )));
+    }
+    Ok((manifest, text))
+}
+
 fn tables<'d>(document: &'d DocumentMut, key: &str) -> Result<Vec<&'d Table>> {
     match document.get(key) {
         None => Ok(Vec::new()),
@@ -175,6 +250,43 @@ mod tests {
         let text = manifest.to_toml();
         assert!(text.starts_with("# Written by rdauth"));
         assert_eq!(Manifest::parse(&text).unwrap(), manifest);
+    }
+
+    fn write_manifest(text: &str) -> tempfile::TempDir {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join(".rdauth")).unwrap();
+        std::fs::write(root.path().join(MANIFEST_PATH), text).unwrap();
+        root
+    }
+
+    #[test]
+    fn load_rejects_newer_version() {
+        let root = write_manifest("format = 1\nrdauth_version = \"0.9.0\"\n");
+        let error = load(root.path(), "0.1.0").unwrap_err();
+        assert!(matches!(error, ManifestError::Newer { ref written_by } if written_by == "0.9.0"));
+        assert!(load(root.path(), "0.9.0").is_ok());
+        assert!(load(root.path(), "1.0.0").is_ok());
+    }
+
+    #[test]
+    fn load_rejects_newer_format() {
+        let root = write_manifest("format = 2\nrdauth_version = \"0.1.0\"\n");
+        let error = load(root.path(), "0.1.0").unwrap_err();
+        assert!(matches!(error, ManifestError::Newer { .. }));
+    }
+
+    #[test]
+    fn load_reports_missing_and_corrupt() {
+        let root = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            load(root.path(), "0.1.0"),
+            Err(ManifestError::Missing)
+        ));
+        let root = write_manifest("format = 1\n[[files]]\npath = 3\n");
+        assert!(matches!(
+            load(root.path(), "0.1.0"),
+            Err(ManifestError::Corrupt(_))
+        ));
     }
 
     #[test]

@@ -1,28 +1,46 @@
-//! Applying a plan to an app folder: the manifest, the baselines, and the writes.
+//! Applying a plan to an app folder: the manifest, the baselines, the three-way merge, and
+//! the writes.
 //!
 //! `rdauth new` is a sync into an empty folder: [`write_new`] writes every planned file, its
 //! baseline under `.rdauth/base/`, and the manifest last, so an interrupted run never leaves a
-//! manifest that describes files which are not there.
+//! manifest that describes files which are not there. `rdauth sync` goes through
+//! [`reconcile`], which decides every file's fate in memory, then [`SyncPlan::apply`].
 
 mod manifest;
+pub mod merge;
+mod reconcile;
+pub mod report;
 mod writer;
 
 use anyhow::{Context as _, Result};
 
-pub use manifest::{Manifest, ManifestFile, BASE_DIR, FORMAT_VERSION, MANIFEST_PATH};
-pub use writer::{DiskWriter, Writer};
+pub use manifest::{
+    load as load_manifest, Manifest, ManifestError, ManifestFile, BASE_DIR, FORMAT_VERSION,
+    MANIFEST_PATH,
+};
+pub use reconcile::{
+    base_path, check_app_path, reconcile, FileChange, FileWrite, SkipReason, Status, SyncInput,
+    SyncPlan,
+};
+pub use writer::{read_mode, DiskWriter, FileMode, RecordedChange, RecordingWriter, Writer};
 
 use crate::plan::Plan;
 
 /// Writes `plan` into an empty app folder and returns the manifest it recorded.
 pub fn write_new(writer: &mut dyn Writer, plan: &Plan, rdauth_version: &str) -> Result<Manifest> {
     for file in &plan.files {
-        writer.write(&file.path, &file.contents, file.executable)?;
-        writer.write(&format!("{BASE_DIR}/{}", file.path), &file.contents, false)?;
+        let mode = FileMode::for_new_file(file.executable);
+        writer.write(&file.path, &file.contents, mode)?;
+        writer.write(
+            &base_path(&file.path),
+            &file.contents,
+            FileMode::for_new_file(false),
+        )?;
     }
 
     let manifest = Manifest::from_plan(plan, rdauth_version);
-    writer.write(MANIFEST_PATH, manifest.to_toml().as_bytes(), false)?;
+    let mode = FileMode::for_new_file(false);
+    writer.write(MANIFEST_PATH, manifest.to_toml().as_bytes(), mode)?;
     Ok(manifest)
 }
 
