@@ -4,8 +4,8 @@
 //! [`reconcile`] reads the user's copies, the baselines and the manifest, and returns a
 //! [`SyncPlan`]. Nothing touches the disk until [`SyncPlan::apply`] hands the changes to a
 //! [`Writer`], the manifest last, so an interrupted sync leaves the previous manifest in place
-//! and a re-run completes the work. Only the paths that the plan or the manifest name are read;
-//! folders are never walked, so `target/`, `.git/` and other files of the user stay untouched.
+//! and a re-run completes the work. Only the paths that the plan or the manifest name are read.
+//! Folders are never walked, so `target/`, `.git/` and the user's other files stay untouched.
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
@@ -19,7 +19,7 @@ use super::merge::{self, Merged};
 use super::writer::{read_mode, FileMode, Writer};
 use crate::plan::{sha256_hex, Plan, PlannedFile, MIGRATIONS_DIR};
 
-/// What a sync does with one file, in the words of its status line.
+/// The action a sync takes on one file, named as in its status line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     /// The file is new to the app and written as rendered.
@@ -43,7 +43,7 @@ pub enum Status {
 }
 
 impl Status {
-    /// The verb of the status line.
+    /// Returns the verb of the status line.
     pub fn verb(self) -> &'static str {
         match self {
             Status::Creating => "Creating",
@@ -59,7 +59,7 @@ impl Status {
     }
 }
 
-/// Why a file is skipped.
+/// The reason a file is skipped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SkipReason {
     /// The user deleted the file after rdauth wrote it.
@@ -151,8 +151,8 @@ impl SyncPlan {
         self.manifest_changed || self.changes.iter().any(FileChange::touches_disk)
     }
 
-    /// The files with a conflict: written now with markers, or still holding markers from an
-    /// earlier sync.
+    /// Returns the files with a conflict: written now with markers, or still containing
+    /// markers from an earlier sync.
     pub fn conflicted(&self) -> impl Iterator<Item = &FileChange> {
         self.changes.iter().filter(|change| {
             change.status == Status::Conflict
@@ -184,7 +184,7 @@ impl SyncPlan {
     }
 }
 
-/// The path of the baseline of `path`.
+/// Returns the path of the baseline of `path`.
 pub fn base_path(path: &str) -> String {
     format!("{BASE_DIR}/{path}")
 }
@@ -446,7 +446,7 @@ fn move_unchanged(
     }
 }
 
-/// Records the write of the change's new baseline, unless the one at `from` already holds
+/// Records the write of the change's new baseline, unless the one at `from` already contains
 /// those bytes at the same path.
 fn set_baseline(change: &mut FileChange, from: &str, current: Option<&[u8]>, contents: &[u8]) {
     let moved = from != change.path;

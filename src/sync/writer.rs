@@ -13,7 +13,7 @@ use anyhow::{Context as _, Result};
 pub struct FileMode(pub u32);
 
 impl FileMode {
-    /// The mode of a file rdauth creates: `0o644`, or `0o755` for a script.
+    /// Returns the mode of a file rdauth creates: `0o644`, or `0o755` for a script.
     pub fn for_new_file(executable: bool) -> Self {
         FileMode(if executable { 0o755 } else { 0o644 })
     }
@@ -22,8 +22,8 @@ impl FileMode {
         self.0 & 0o111 != 0
     }
 
-    /// Returns this mode with the executable bits set or cleared. Execute permission is given
-    /// to whoever may read the file.
+    /// Returns this mode with the executable bits set or cleared. Owner, group and others get
+    /// execute permission only where they have read permission.
     pub fn with_executable(self, executable: bool) -> Self {
         if executable == self.is_executable() {
             self
