@@ -43,7 +43,7 @@ fn create_app(folder: &Path, config: Option<&str>) -> std::path::PathBuf {
         fs::write(&path, text).expect("write the bench config");
         path
     });
-    new::create("app", config_path.as_deref(), folder)
+    new::create("app", config_path.as_deref(), false, folder)
         .expect("rdauth new succeeds")
         .target
 }

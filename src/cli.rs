@@ -123,6 +123,10 @@ pub struct NewArgs {
     /// The config to generate from [default: a commented config listing every default]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    /// Leave out the example notes page (sets `[app] example = false`)
+    #[arg(long)]
+    pub bare: bool,
 }
 
 #[derive(Debug, Args)]

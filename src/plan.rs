@@ -63,6 +63,18 @@ pub struct ConditionalFile {
 /// Every file that depends on a setting. A file that matches no pattern is always emitted.
 pub const CONDITIONAL_FILES: &[ConditionalFile] = &[
     ConditionalFile {
+        pattern: "src/pages/notes.rs",
+        applies: |config| config.app.example,
+    },
+    ConditionalFile {
+        pattern: "templates/pages/notes.html",
+        applies: |config| config.app.example,
+    },
+    ConditionalFile {
+        pattern: "migrations/0003_create_notes.sql",
+        applies: |config| config.app.example,
+    },
+    ConditionalFile {
         pattern: "src/auth/register.rs",
         applies: |config| config.auth.register_enabled,
     },

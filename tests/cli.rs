@@ -128,7 +128,7 @@ fn new_writes_default_app() {
     let config = fs::read_to_string(app.join("rdauth.toml")).unwrap();
     assert_eq!(
         config,
-        rdauth::commands::new::render_default_config("myshop").unwrap()
+        rdauth::commands::new::render_default_config("myshop", true).unwrap()
     );
     let env = fs::read_to_string(app.join(".env")).unwrap();
     assert!(env.contains("SECRET_KEY="));
@@ -195,6 +195,36 @@ fn new_keeps_config_comments_and_sets_name() {
     );
     assert_eq!(
         fs::read_to_string(folder.path().join("myshop/rdauth.toml")).unwrap(),
-        "# Shop settings\n[app]\nname = \"myshop\" # replaced\n\n[auth]\n# stricter\nmin_password_length = 12\n"
+        "# Shop settings\n[app]\nname = \"myshop\" # replaced\nexample = true\n\n[auth]\n# stricter\nmin_password_length = 12\n"
     );
+}
+
+#[test]
+fn new_bare_leaves_out_the_example() {
+    let folder = tempfile::tempdir().unwrap();
+    fs::write(folder.path().join("shop.toml"), "[auth]\nmin_password_length = 12\n").unwrap();
+
+    let output = rdauth(folder.path())
+        .args(["new", "myshop", "--bare", "--config", "shop.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let app = folder.path().join("myshop");
+    let config = fs::read_to_string(app.join("rdauth.toml")).unwrap();
+    assert!(config.contains("example = false"), "{config}");
+    assert!(!app.join("src/pages/notes.rs").exists());
+    assert!(!app.join("migrations/0003_create_notes.sql").exists());
+    let permissions = fs::read_to_string(app.join("src/permissions.rs")).unwrap();
+    assert!(!permissions.contains("NotesDeleteNote"));
+}
+
+#[test]
+fn new_default_has_the_example() {
+    let folder = tempfile::tempdir().unwrap();
+    let output = rdauth(folder.path()).args(["new", "myshop"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let app = folder.path().join("myshop");
+    assert!(app.join("src/pages/notes.rs").exists());
+    let config = fs::read_to_string(app.join("rdauth.toml")).unwrap();
+    assert!(config.contains("example = true"), "{config}");
 }

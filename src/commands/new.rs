@@ -37,13 +37,19 @@ pub struct Created {
 
 pub fn run(args: &NewArgs) -> Result<Outcome> {
     let parent = std::env::current_dir().context("failed to read the current folder")?;
-    let created = create(&args.name, args.config.as_deref(), &parent)?;
+    let created = create(&args.name, args.config.as_deref(), args.bare, &parent)?;
     report(&created);
     Ok(Outcome::Done)
 }
 
 /// Creates the app `name` as a subfolder of `parent`, from `config_path` or the defaults.
-pub fn create(name: &str, config_path: Option<&Path>, parent: &Path) -> Result<Created> {
+/// `bare` leaves out the example page.
+pub fn create(
+    name: &str,
+    config_path: Option<&Path>,
+    bare: bool,
+    parent: &Path,
+) -> Result<Created> {
     if let Err(problem) = rules::check_crate_name(name) {
         return Err(InputError::new(
             format!("invalid app name `{name}`: it {}", problem.reason),
@@ -56,11 +62,11 @@ pub fn create(name: &str, config_path: Option<&Path>, parent: &Path) -> Result<C
 
     let (config, config_text, config_origin) = match config_path {
         Some(path) => {
-            let (config, text) = load_given_config(path, name)?;
+            let (config, text) = load_given_config(path, name, bare)?;
             (config, text, Some(path.display().to_string()))
         }
         None => {
-            let (config, text) = default_config(name)?;
+            let (config, text) = default_config(name, !bare)?;
             (config, text, None)
         }
     };
@@ -183,29 +189,36 @@ fn rename_onto(staged: &Path, target: &Path) -> std::io::Result<()> {
 }
 
 /// Reads and validates the given config and returns it with the text of the app's copy, whose
-/// `app.name` is set to `name`.
-fn load_given_config(path: &Path, name: &str) -> Result<(Config, String)> {
+/// `app.name` is set to `name` and whose `app.example` records whether the example page is
+/// there (`bare` turns it off).
+fn load_given_config(path: &Path, name: &str, bare: bool) -> Result<(Config, String)> {
     let source = fs::read_to_string(path)
         .with_context(|| format!("failed to read config `{}`", path.display()))?;
     let origin = path.display().to_string();
-    let config = config::load(&source, &origin, Some(name))?;
-    let text = config::set_app_name(&source, name)
-        .with_context(|| format!("failed to edit config `{origin}`"))?;
+    let mut config = config::load(&source, &origin, Some(name))?;
+    let edit_failed = || format!("failed to edit config `{origin}`");
+    let text = config::set_app_name(&source, name).with_context(edit_failed)?;
+    let example = config.app.example && !bare;
+    let text = config::set_app_example(&text, example).with_context(edit_failed)?;
+    if !example && config.app.example {
+        config = config::load(&text, &origin, Some(name))?;
+    }
     Ok((config, text))
 }
 
 /// Renders the commented default config for `name` and loads it.
-fn default_config(name: &str) -> Result<(Config, String)> {
-    let text = render_default_config(name)?;
+fn default_config(name: &str, example: bool) -> Result<(Config, String)> {
+    let text = render_default_config(name, example)?;
     let config =
         config::load(&text, CONFIG_FILE, None).context("the built-in default config is invalid")?;
     Ok((config, text))
 }
 
 /// Renders the default `rdauth.toml`, which lists every key with its default value.
-pub fn render_default_config(name: &str) -> Result<String> {
+pub fn render_default_config(name: &str, example: bool) -> Result<String> {
     let renderer = Renderer::new()?;
-    renderer.render(DEFAULT_CONFIG_TEMPLATE, &context! { app_name => name })
+    let context = context! { app_name => name, example => example };
+    renderer.render(DEFAULT_CONFIG_TEMPLATE, &context)
 }
 
 fn report(created: &Created) {

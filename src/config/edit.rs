@@ -8,6 +8,19 @@ use toml_edit::{DocumentMut, Item, Table, TableLike, Value};
 /// Sets `[app] name` in `source` and returns the edited text. A `name` that is already there
 /// keeps its comments; a missing `[app]` table is added at the top of the file.
 pub fn set_app_name(source: &str, name: &str) -> Result<String, toml_edit::TomlError> {
+    set_app_value(source, "name", Value::from(name))
+}
+
+/// Sets `[app] example` in `source` and returns the edited text, like [`set_app_name`].
+pub fn set_app_example(source: &str, example: bool) -> Result<String, toml_edit::TomlError> {
+    set_app_value(source, "example", Value::from(example))
+}
+
+fn set_app_value(
+    source: &str,
+    key: &str,
+    mut value: Value,
+) -> Result<String, toml_edit::TomlError> {
     let mut document: DocumentMut = source.parse()?;
 
     if !document.contains_key("app") {
@@ -21,8 +34,7 @@ pub fn set_app_name(source: &str, name: &str) -> Result<String, toml_edit::TomlE
         .as_table_like_mut()
         .expect("`load` accepted the config, so `app` is a table");
 
-    let mut value = Value::from(name);
-    match app.get_mut("name").and_then(Item::as_value_mut) {
+    match app.get_mut(key).and_then(Item::as_value_mut) {
         Some(old) => {
             *value.decor_mut() = old.decor().clone();
             *old = value;
@@ -40,7 +52,7 @@ pub fn set_app_name(source: &str, name: &str) -> Result<String, toml_edit::TomlE
             if let Some(suffix) = last_suffix {
                 value.decor_mut().set_suffix(suffix);
             }
-            app.insert("name", Item::Value(value));
+            app.insert(key, Item::Value(value));
         }
     }
     Ok(document.to_string())

@@ -23,6 +23,8 @@ pub struct AppSettings {
     /// The app's crate name, which is also its folder name.
     pub name: String,
     pub database: Database,
+    /// Whether the app carries the example notes page at `/notes`.
+    pub example: bool,
 }
 
 impl AppSettings {
@@ -36,6 +38,11 @@ impl AppSettings {
         self.name.to_title_case()
     }
 }
+
+/// The example page's name, route and the permission its delete event needs.
+pub const EXAMPLE_ROUTE: &str = "/notes";
+pub const EXAMPLE_APP_LABEL: &str = "notes";
+pub const EXAMPLE_CODENAME: &str = "delete_note";
 
 /// The database the generated app is written for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +115,8 @@ pub struct AuthSettings {
     /// Failed logins allowed per client within `login_window_seconds`.
     pub login_attempts: i64,
     pub login_window_seconds: i64,
+    /// Whether the browser's `auth` snapshot is refreshed with every event.
+    pub auto_sync: bool,
     pub page_titles: PageTitles,
 }
 
@@ -140,6 +149,7 @@ impl Default for AuthSettings {
             password_reset_timeout_seconds: 3600,
             login_attempts: 10,
             login_window_seconds: 180,
+            auto_sync: true,
             page_titles: PageTitles::default(),
         }
     }

@@ -25,6 +25,7 @@ pub(super) struct Spanned<T> {
 pub(super) struct RawConfig {
     pub app_name: Option<Spanned<String>>,
     pub database: Option<Database>,
+    pub example: Option<bool>,
     pub auth: AuthSettings,
     /// The URL keys of `[auth]` that the file sets to a valid path, with their spans.
     pub auth_url_spans: Vec<(&'static str, Option<Range<usize>>)>,
@@ -61,7 +62,7 @@ pub(super) struct RawPage {
 }
 
 const ROOT_KEYS: &[&str] = &["app", "auth", "permissions", "groups", "pages"];
-const APP_KEYS: &[&str] = &["name", "database"];
+const APP_KEYS: &[&str] = &["name", "database", "example"];
 pub(super) const AUTH_KEYS: &[&str] = &[
     "login_url",
     "register_url",
@@ -79,6 +80,7 @@ pub(super) const AUTH_KEYS: &[&str] = &[
     "password_reset_timeout_seconds",
     "login_attempts",
     "login_window_seconds",
+    "auto_sync",
     "page_titles",
 ];
 pub(super) const PAGE_TITLE_KEYS: &[&str] = &[
@@ -161,6 +163,10 @@ impl Walker<'_> {
                 ),
             }
         }
+
+        if let Some(example) = self.boolean(app, "example", "app") {
+            raw.example = Some(example.value);
+        }
     }
 
     fn read_auth(&mut self, table: &dyn TableLike, raw: &mut RawConfig) {
@@ -238,9 +244,10 @@ impl Walker<'_> {
             }
         }
 
-        let booleans: [(&str, &mut bool); 2] = [
+        let booleans: [(&str, &mut bool); 3] = [
             ("register_enabled", &mut auth.register_enabled),
             ("password_reset_enabled", &mut auth.password_reset_enabled),
+            ("auto_sync", &mut auth.auto_sync),
         ];
         for (key, slot) in booleans {
             if let Some(value) = self.boolean(table, key, "auth") {

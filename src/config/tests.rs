@@ -18,19 +18,22 @@ fn messages(source: &str) -> Vec<String> {
 
 #[test]
 fn default_config_template_gives_defaults() {
-    let text = crate::commands::new::render_default_config("myshop").unwrap();
+    let text = crate::commands::new::render_default_config("myshop", true).unwrap();
     let config = load(&text, "rdauth.toml", None).unwrap();
     assert_eq!(config.app.name, "myshop");
     assert_eq!(config.app.database, Database::Sqlite);
     assert_eq!(config.auth, AuthSettings::default());
-    assert!(config.permissions.is_empty());
+    assert!(config.app.example);
+    // The example page brings the one permission its delete event needs.
+    let keys: Vec<String> = config.permissions.iter().map(Permission::key).collect();
+    assert_eq!(keys, ["notes.delete_note"]);
     assert!(config.groups.is_empty());
     assert!(config.pages.is_empty());
 }
 
 #[test]
 fn default_config_template_lists_every_key() {
-    let text = crate::commands::new::render_default_config("myshop").unwrap();
+    let text = crate::commands::new::render_default_config("myshop", true).unwrap();
     let document: toml_edit::DocumentMut = text.parse().unwrap();
     for key in parse::AUTH_KEYS {
         assert!(document["auth"].get(key).is_some(), "`auth.{key}` missing");
@@ -106,8 +109,10 @@ permission = "blog.change_post"
     assert_eq!(config.auth.min_password_length, 10);
     assert_eq!(config.auth.page_titles.login, "Sign in to MyShop");
     assert_eq!(config.auth.page_titles.register, "Create an account");
-    assert_eq!(config.permissions.len(), 2);
+    // The two declared permissions, then the example page's.
+    assert_eq!(config.permissions.len(), 3);
     assert_eq!(config.permissions[0].variant(), "BlogChangePost");
+    assert_eq!(config.permissions[2].key(), "notes.delete_note");
     assert_eq!(
         config.groups,
         vec![Group {
@@ -120,6 +125,23 @@ permission = "blog.change_post"
         Some("blog.change_post")
     );
     assert!(config.pages[0].login_required);
+}
+
+#[test]
+fn bare_app_has_no_example_permission() {
+    let config = load_ok("[app]\nexample = false\n[auth]\nauto_sync = false\n");
+    assert!(!config.app.example);
+    assert!(!config.auth.auto_sync);
+    assert!(config.permissions.is_empty());
+}
+
+#[test]
+fn example_route_is_taken() {
+    let messages = messages("[pages.about]\nroute = \"/notes\"\n");
+    assert!(
+        messages.iter().any(|message| message.contains("app.example")),
+        "{messages:?}"
+    );
 }
 
 #[test]
@@ -142,7 +164,10 @@ fn file_order_is_kept() {
          [pages.zeta]\n[pages.alpha]\n",
     );
     let keys: Vec<String> = config.permissions.iter().map(Permission::key).collect();
-    assert_eq!(keys, ["shop.z_last", "shop.a_first", "blog.edit"]);
+    assert_eq!(
+        keys,
+        ["shop.z_last", "shop.a_first", "blog.edit", "notes.delete_note"]
+    );
     let pages: Vec<&str> = config.pages.iter().map(|page| page.name.as_str()).collect();
     assert_eq!(pages, ["zeta", "alpha"]);
 }

@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use super::diagnostic::Diagnostic;
-use super::model::{variant_name, AppSettings, Config, Database, Group, Page};
+use super::model::{variant_name, AppSettings, Config, Database, Group, Page, Permission};
+use super::model::{EXAMPLE_APP_LABEL, EXAMPLE_CODENAME, EXAMPLE_ROUTE};
 use super::parse::{key_path, suggest, RawConfig, Spanned};
 use super::rules;
 
@@ -19,11 +20,26 @@ pub(super) fn validate(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Config {
     check_variant_collisions(&raw, diagnostics);
-    let declared: Vec<String> = raw
+    let example = raw.example.unwrap_or(true);
+    let mut permissions: Vec<Permission> = raw
         .permissions
         .iter()
-        .map(|entry| entry.permission.key())
+        .map(|entry| entry.permission.clone())
         .collect();
+    // The example page's delete event needs its own permission, declared or not.
+    let example_key = format!("{EXAMPLE_APP_LABEL}.{EXAMPLE_CODENAME}");
+    if example
+        && !permissions
+            .iter()
+            .any(|permission| permission.key() == example_key)
+    {
+        permissions.push(Permission {
+            app_label: EXAMPLE_APP_LABEL.to_owned(),
+            codename: EXAMPLE_CODENAME.to_owned(),
+            name: "Can delete note".to_owned(),
+        });
+    }
+    let declared: Vec<String> = permissions.iter().map(Permission::key).collect();
 
     let mut groups = Vec::new();
     for group in &raw.groups {
@@ -78,19 +94,16 @@ pub(super) fn validate(
         });
     }
 
-    check_routes(&raw, diagnostics);
+    check_routes(&raw, example, diagnostics);
 
     Config {
         app: AppSettings {
             name: app_name,
             database: raw.database.unwrap_or(Database::Sqlite),
+            example,
         },
         auth: raw.auth,
-        permissions: raw
-            .permissions
-            .into_iter()
-            .map(|entry| entry.permission)
-            .collect(),
+        permissions,
         groups,
         pages,
     }
@@ -211,7 +224,7 @@ struct Route<'r> {
 /// The register and password reset URLs count only when their pages are enabled, because a
 /// disabled page is not routed. `post_login_url` and `post_logout_url` are redirect targets,
 /// not routes, so they may point anywhere on the site.
-fn check_routes(raw: &RawConfig, diagnostics: &mut Vec<Diagnostic>) {
+fn check_routes(raw: &RawConfig, example: bool, diagnostics: &mut Vec<Diagnostic>) {
     let auth = &raw.auth;
     let span_of = |key: &str| {
         raw.auth_url_spans
@@ -246,6 +259,15 @@ fn check_routes(raw: &RawConfig, diagnostics: &mut Vec<Diagnostic>) {
             builtin: true,
         })
         .collect();
+    if example {
+        routes.push(Route {
+            path: EXAMPLE_ROUTE,
+            owner: "app.example".to_owned(),
+            span: None,
+            implicit: false,
+            builtin: true,
+        });
+    }
     for page in &raw.pages {
         if let Some(route) = &page.route {
             routes.push(Route {

@@ -6,13 +6,13 @@
 //!
 //! ```text
 //! rdauth_version  "0.1.0"
-//! app             { name, crate_ident, title, database }
+//! app             { name, crate_ident, title, database, example }
 //! auth            { login_url, register_url, logout_url, password_change_url,
 //!                   password_reset_url, password_reset_confirm_url, post_login_url,
 //!                   post_logout_url, username_field, min_password_length, register_enabled,
 //!                   password_reset_enabled, session_age_seconds,
 //!                   password_reset_timeout_seconds, login_attempts, login_window_seconds,
-//!                   email_login, page_titles: { login, register, password_change,
+//!                   email_login, auto_sync, page_titles: { login, register, password_change,
 //!                   password_reset, password_reset_confirm } }
 //! permissions     [ { app_label, codename, key, name, variant } ]     in file order
 //! groups          [ { name, permissions: [ permission ] } ]          in file order
@@ -47,6 +47,8 @@ pub struct AppContext {
     /// The name in title case: `my-shop` becomes `My Shop`.
     pub title: String,
     pub database: &'static str,
+    /// True when the app carries the example notes page.
+    pub example: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -70,6 +72,7 @@ pub struct AuthContext {
     pub login_window_seconds: i64,
     /// True when users log in with their email address.
     pub email_login: bool,
+    pub auto_sync: bool,
     pub page_titles: PageTitlesContext,
 }
 
@@ -130,6 +133,7 @@ impl TemplateContext {
                 crate_ident: config.app.crate_ident(),
                 title: config.app.title(),
                 database: config.app.database.as_str(),
+                example: config.app.example,
             },
             auth: AuthContext {
                 login_url: auth.login_url.clone(),
@@ -149,6 +153,7 @@ impl TemplateContext {
                 login_attempts: auth.login_attempts,
                 login_window_seconds: auth.login_window_seconds,
                 email_login: auth.username_field == crate::config::UsernameField::Email,
+                auto_sync: auth.auto_sync,
                 page_titles: PageTitlesContext {
                     login: titles.login.clone(),
                     register: titles.register.clone(),
