@@ -25,6 +25,7 @@ const PASSWORD: &str = "a sturdy passphrase 42";
 fn generated_apps_pass_fmt_clippy_and_tests() {
     let parent = tempfile::tempdir().unwrap();
     for config in [
+        "bare",
         "default",
         "email_login",
         "pages_permissions_groups",

@@ -9,7 +9,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
+use axum::{Extension, Router};
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
@@ -18,6 +18,8 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::auth::password::Hasher;
 use crate::auth::session_store::SqlSessionStore;
+use crate::bridge::registry::SocketRegistry;
+use crate::bridge::socket::EventStack;
 use crate::db::{self, Pool};
 use crate::error::AppError;
 use crate::mail::Mailer;
@@ -35,6 +37,8 @@ pub struct AppState {
     pub env: Arc<Env>,
     pub hasher: Hasher,
     pub mailer: Mailer,
+    /// Open event sockets, to tell them when their session ends.
+    pub sockets: SocketRegistry,
 }
 
 impl AppState {
@@ -44,11 +48,13 @@ impl AppState {
             env: Arc::new(env),
             hasher: Hasher::new().await?,
             mailer,
+            sockets: SocketRegistry::default(),
         })
     }
 }
 
-/// Builds the router: pages and auth routes behind the session, user and CSRF layers.
+/// Builds the router: pages, auth routes and the event socket behind the session, user and
+/// CSRF layers. Events of the bridge pass through the same stack.
 pub fn router(state: AppState) -> Router {
     let session_layer = SessionManagerLayer::new(SqlSessionStore::new(state.pool.clone()))
         .with_name(format!("{APP_NAME}_session"))
@@ -60,10 +66,17 @@ pub fn router(state: AppState) -> Router {
             AUTH.session_age_seconds,
         )));
 
-    // Layers run outside-in in the reverse order of the `.layer` calls: the session is
-    // loaded first, then the user is resolved from it, then CSRF is checked.
-    let pages = crate::pages::routes()
+    // Layers run outside-in in the reverse order of the `.layer` calls: the session is loaded
+    // first, then the user is resolved from it, then CSRF is checked, then the layers you add,
+    // and finally events are answered. Add your own layers between the CSRF layer and the
+    // event layer to have them run for page requests and for every event alike.
+    let stack = crate::pages::routes()
         .merge(crate::auth::routes().layer(middleware::from_fn(no_store)))
+        .merge(crate::bridge::routes())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::bridge::dispatch::answer_events,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::auth::csrf::protect,
@@ -72,27 +85,38 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::auth::session::resolve_user,
         ))
-        .layer(session_layer);
+        .layer(session_layer)
+        .with_state(state.clone());
 
+    // The socket endpoint runs events through `stack`, which it finds as an extension.
+    let events = EventStack(stack.clone());
     Router::new()
-        .merge(pages)
         .route("/healthz", get(healthz))
         .route("/static/app.css", get(stylesheet))
+        .route("/static/bridge.js", get(bridge_script))
+        .with_state(state.clone())
+        .merge(stack.layer(Extension(events)))
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            security_headers,
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        // Spans name the path only: query strings can hold tokens.
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+        }))
 }
 
 /// The stylesheet, compiled into the binary like the templates.
 async fn stylesheet() -> Response {
     let css = include_str!("../static/app.css");
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], css).into_response()
+}
+
+/// The browser client of the event bridge.
+async fn bridge_script() -> Response {
+    let script = include_str!("../static/bridge.js");
+    let content_type = "text/javascript; charset=utf-8";
+    ([(header::CONTENT_TYPE, content_type)], script).into_response()
 }
 
 async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {

@@ -60,7 +60,7 @@ pub struct Message {
 }
 
 /// A message as templates and the browser see it.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct MessageView {
     pub level: u8,
     pub level_tag: &'static str,

@@ -1,5 +1,7 @@
 //! The login page.
 
+use std::net::IpAddr;
+
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
@@ -64,15 +66,31 @@ async fn render(
     Ok(html.into_response())
 }
 
-/// Checks the credentials and signs the user in.
-pub async fn submit(
-    State(state): State<AppState>,
-    page: PageContext,
-    ClientIp(ip): ClientIp,
-    Form(form): Form<LoginForm>,
-) -> AppResult<Response> {
-    let identifier = form.username.trim();
-    let next = form.next.as_deref().unwrap_or_default();
+/// Why a login attempt failed.
+#[derive(Debug)]
+pub enum LoginFailure {
+    /// Unknown identifier, wrong password or inactive account: callers show one message.
+    Invalid,
+    RateLimited,
+    Internal(AppError),
+}
+
+impl<E: Into<AppError>> From<E> for LoginFailure {
+    fn from(err: E) -> Self {
+        LoginFailure::Internal(err.into())
+    }
+}
+
+/// Checks credentials under the login rate limits, as the login page and login events both
+/// do. Returns the user, whose password hash has been upgraded if it was outdated; signing in
+/// is the caller's job.
+pub async fn authenticate(
+    state: &AppState,
+    identifier: &str,
+    password: &str,
+    ip: IpAddr,
+) -> Result<user::User, LoginFailure> {
+    let identifier = identifier.trim();
 
     // Unknown identifiers are counted like known ones, and the limit is checked before any
     // hashing, so neither the count nor the timing tells which accounts exist.
@@ -89,7 +107,7 @@ pub async fn submit(
     ];
     if rate_limit::is_limited(&state.pool, &limits).await? {
         tracing::warn!(%ip, "login rate limit reached");
-        return Err(AppError::RateLimited);
+        return Err(LoginFailure::RateLimited);
     }
 
     let found = if identifier.is_empty() {
@@ -100,28 +118,42 @@ pub async fn submit(
     // Unknown users are checked against a dummy hash so that they take as long as known ones.
     let verified = state
         .hasher
-        .verify(
-            &form.password,
-            found.as_ref().map(|(_, hash)| hash.as_str()),
-        )
+        .verify(password, found.as_ref().map(|(_, hash)| hash.as_str()))
         .await?;
 
-    let signed_in = match (found, verified) {
+    match (found, verified) {
         (Some((user, _)), Verified::Valid { rehashed }) if user.is_active => {
             if let Some(hash) = rehashed {
                 user::upgrade_password_hash(&state.pool, user.id, &hash).await?;
             }
-            Some(user)
+            rate_limit::clear(&state.pool, &identifier_key).await?;
+            Ok(user)
         }
-        _ => None,
-    };
-    let Some(user) = signed_in else {
-        rate_limit::record_failure(&state.pool, &limits, AUTH.login_window_seconds).await?;
-        tracing::info!(%ip, "login failed");
-        return render(&page, identifier, next, Some(INVALID_LOGIN)).await;
+        _ => {
+            rate_limit::record_failure(&state.pool, &limits, AUTH.login_window_seconds).await?;
+            tracing::info!(%ip, "login failed");
+            Err(LoginFailure::Invalid)
+        }
+    }
+}
+
+/// Checks the credentials and signs the user in.
+pub async fn submit(
+    State(state): State<AppState>,
+    page: PageContext,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<LoginForm>,
+) -> AppResult<Response> {
+    let next = form.next.as_deref().unwrap_or_default();
+    let user = match authenticate(&state, &form.username, &form.password, ip).await {
+        Ok(user) => user,
+        Err(LoginFailure::Invalid) => {
+            return render(&page, form.username.trim(), next, Some(INVALID_LOGIN)).await;
+        }
+        Err(LoginFailure::RateLimited) => return Err(AppError::RateLimited),
+        Err(LoginFailure::Internal(err)) => return Err(err),
     };
 
-    rate_limit::clear(&state.pool, &identifier_key).await?;
     session::login(&page.session, &user).await?;
     user::record_login(&state.pool, user.id).await?;
     tracing::info!(user_id = user.id, "user logged in");

@@ -104,6 +104,9 @@ pub async fn submit(
     session::login(&page.session, &updated).await?;
     page.session.save().await?;
     delete_user_sessions(&state.pool, signed_in.id, page.session.id()).await?;
+    // Every socket of the user is bound to a session that no longer exists, this browser's
+    // included: they are told to reload, which picks up the new session.
+    state.sockets.end_user(signed_in.id, None, AUTH.login_url);
     tracing::info!(user_id = signed_in.id, "password changed");
 
     messages::add(&page.session, Level::Success, "Your password was changed.").await?;

@@ -250,6 +250,7 @@ pub async fn submit_confirm(
     tx.commit().await?;
 
     delete_user_sessions(&state.pool, user.id, None).await?;
+    state.sockets.end_user(user.id, None, AUTH.login_url);
     page.session.flush().await?;
     tracing::info!(user_id = user.id, "password reset");
 

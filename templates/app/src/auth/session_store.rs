@@ -2,7 +2,8 @@
 //!
 //! Unlike an upserting store, [`SqlSessionStore::save`] only updates a row that still exists.
 //! A request that loaded a session before a concurrent logout or session id change deleted the
-//! row can therefore never bring that session back by saving it.
+//! row can therefore never bring that session back by saving it, and an event of the bridge
+//! never creates a row at all.
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -39,6 +40,14 @@ fn user_id(record: &Record) -> Option<i64> {
 #[async_trait]
 impl SessionStore for SqlSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        // The browser never receives a cookie set during an event, so a session created there
+        // would be unreachable; and creating one would bring back a session that a logout just
+        // deleted.
+        if crate::bridge::in_event() {
+            tracing::debug!("an event tried to create a session; skipped");
+            return Ok(());
+        }
+
         let data = serde_json::to_vec(&record.data)
             .map_err(|err| session_store::Error::Encode(err.to_string()))?;
 
