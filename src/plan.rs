@@ -75,6 +75,10 @@ pub const CONDITIONAL_FILES: &[ConditionalFile] = &[
         applies: |config| config.app.example,
     },
     ConditionalFile {
+        pattern: "benches/events.rs",
+        applies: |config| config.app.example,
+    },
+    ConditionalFile {
         pattern: "src/auth/register.rs",
         applies: |config| config.auth.register_enabled,
     },

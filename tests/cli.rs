@@ -202,7 +202,11 @@ fn new_keeps_config_comments_and_sets_name() {
 #[test]
 fn new_bare_leaves_out_the_example() {
     let folder = tempfile::tempdir().unwrap();
-    fs::write(folder.path().join("shop.toml"), "[auth]\nmin_password_length = 12\n").unwrap();
+    fs::write(
+        folder.path().join("shop.toml"),
+        "[auth]\nmin_password_length = 12\n",
+    )
+    .unwrap();
 
     let output = rdauth(folder.path())
         .args(["new", "myshop", "--bare", "--config", "shop.toml"])
@@ -221,7 +225,10 @@ fn new_bare_leaves_out_the_example() {
 #[test]
 fn new_default_has_the_example() {
     let folder = tempfile::tempdir().unwrap();
-    let output = rdauth(folder.path()).args(["new", "myshop"]).output().unwrap();
+    let output = rdauth(folder.path())
+        .args(["new", "myshop"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(0));
     let app = folder.path().join("myshop");
     assert!(app.join("src/pages/notes.rs").exists());

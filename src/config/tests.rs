@@ -139,7 +139,9 @@ fn bare_app_has_no_example_permission() {
 fn example_route_is_taken() {
     let messages = messages("[pages.about]\nroute = \"/notes\"\n");
     assert!(
-        messages.iter().any(|message| message.contains("app.example")),
+        messages
+            .iter()
+            .any(|message| message.contains("app.example")),
         "{messages:?}"
     );
 }
@@ -166,7 +168,12 @@ fn file_order_is_kept() {
     let keys: Vec<String> = config.permissions.iter().map(Permission::key).collect();
     assert_eq!(
         keys,
-        ["shop.z_last", "shop.a_first", "blog.edit", "notes.delete_note"]
+        [
+            "shop.z_last",
+            "shop.a_first",
+            "blog.edit",
+            "notes.delete_note"
+        ]
     );
     let pages: Vec<&str> = config.pages.iter().map(|page| page.name.as_str()).collect();
     assert_eq!(pages, ["zeta", "alpha"]);

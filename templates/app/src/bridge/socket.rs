@@ -30,9 +30,6 @@ use crate::settings::AUTH;
 /// How often an idle socket is pinged, so that proxies keep it open; the session is re-checked
 /// at the same pace.
 const PING_INTERVAL: Duration = Duration::from_secs(30);
-/// Events a socket may send per second on average, and in a burst.
-const EVENTS_PER_SECOND: f64 = 20.0;
-const EVENT_BURST: f64 = 40.0;
 /// Open sockets allowed per session (or per anonymous browser).
 pub const MAX_SOCKETS_PER_SESSION: usize = 16;
 
@@ -168,7 +165,10 @@ impl Connection {
         // Reader: events run one at a time, in the order they arrive.
         let mut ping = tokio::time::interval(PING_INTERVAL);
         ping.tick().await;
-        let mut bucket = TokenBucket::new(EVENTS_PER_SECOND, EVENT_BURST);
+        // A socket may send `EVENTS_PER_SECOND` events a second on average, twice that in a
+        // burst.
+        let rate = self.state.env.events_per_second;
+        let mut bucket = TokenBucket::new(rate, 2.0 * rate);
         loop {
             tokio::select! {
                 _ = ping.tick() => {
