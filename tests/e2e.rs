@@ -393,3 +393,32 @@ fn served_app_handles_the_auth_flows() {
         StatusCode::TOO_MANY_REQUESTS
     );
 }
+
+/// Headless Chromium on the example page: register, see the username arrive through the
+/// socket's snapshot, add a note, log out in a second tab and see the first tab follow. Needs
+/// Debian's `chromium` and `npm ci` in `tests/browser` (both done by `.ci/run`).
+#[test]
+fn browser_follows_the_example_page() {
+    let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    assert!(
+        scripts.join("node_modules/playwright-core").is_dir(),
+        "run `npm ci` in tests/browser first"
+    );
+    let parent = tempfile::tempdir().unwrap();
+    let app = generate(parent.path(), "shop", "pages_permissions_groups");
+    cargo(&app, &["build", "--locked"]);
+    let binary = target_dir().join("debug/shop");
+    let database_url = format!(
+        "sqlite://{}?mode=rwc",
+        parent.path().join("shop.db").display()
+    );
+    let server = Server::start(&binary, &app, &database_url);
+
+    let output = Command::new("node")
+        .arg("notes.mjs")
+        .current_dir(&scripts)
+        .env("BASE_URL", &server.base)
+        .output()
+        .unwrap();
+    assert_success("node notes.mjs", &output);
+}
