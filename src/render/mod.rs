@@ -84,11 +84,17 @@ impl Renderer {
         // Templates escape each value explicitly with the filter for their language.
         env.set_auto_escape_callback(|_| AutoEscape::None);
         filters::register(&mut env);
-        env.add_function("cargo_lock", |app_name: &str, database: &str| {
-            lockfile::cargo_lock(app_name, database).map_err(|err| {
-                minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, format!("{err:#}"))
-            })
-        });
+        env.add_function(
+            "cargo_lock",
+            |app_name: &str, database: &str, example: bool| {
+                lockfile::cargo_lock(app_name, database, example).map_err(|err| {
+                    minijinja::Error::new(
+                        minijinja::ErrorKind::InvalidOperation,
+                        format!("{err:#}"),
+                    )
+                })
+            },
+        );
 
         for (name, source) in templates {
             env.add_template(name, source)

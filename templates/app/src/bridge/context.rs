@@ -23,7 +23,7 @@ use crate::messages::{Level, Message, MessageView};
 use crate::permissions::Permission;
 use crate::settings::AUTH;
 
-/// Why an event handler stopped.
+/// The reason an event handler stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum EventError {
     #[error("unknown event")]
@@ -117,13 +117,13 @@ pub struct EventContext {
 }
 
 impl EventContext {
-    /// The live user, or `None` for an anonymous visitor.
+    /// Returns the live user, or `None` for an anonymous visitor.
     pub fn current_user(&self) -> Option<&AuthUser> {
         self.user.get()
     }
 
-    /// The live user, or a "login required" error that redirects to the login page with
-    /// `next` set to this page.
+    /// Returns the live user, or a "login required" error that redirects to the login page
+    /// with `next` set to this page.
     pub fn user(&self) -> Result<&AuthUser, EventError> {
         self.user.get().ok_or_else(|| self.login_required(None))
     }
@@ -152,7 +152,7 @@ impl EventContext {
         EventError::LoginRequired(login_url_with_next(login_url, &self.page_path))
     }
 
-    /// The session, shared with HTTP requests. Writes update the existing row only: an event
+    /// Returns the session, shared with HTTP requests. Writes update the existing row only: an event
     /// never creates a session, so a visitor without one keeps none.
     pub fn session(&self) -> &Session {
         &self.session
@@ -166,12 +166,12 @@ impl EventContext {
         &self.state
     }
 
-    /// The path of the page the socket belongs to.
+    /// Returns the path of the page the socket belongs to.
     pub fn page_path(&self) -> &str {
         &self.page_path
     }
 
-    /// A request extension, including those set by layers the app adds.
+    /// Returns a request extension, including those set by layers the app adds.
     pub fn extension<T: Send + Sync + 'static>(&self) -> Option<&T> {
         self.extensions.get::<T>()
     }
@@ -204,7 +204,7 @@ impl EventContext {
 
     /// Logs in with the rules of the login page: one error for every failure, the same rate
     /// limits, and a new session id. The session cookie stays HttpOnly, so the browser gets the
-    /// new session through a one-time handoff link that the reply redirects to; this socket is
+    /// new session through a one-time handoff link that the reply redirects to. This socket is
     /// closed after the reply, because its session is about to be replaced.
     pub async fn login(
         &mut self,

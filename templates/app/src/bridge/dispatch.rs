@@ -1,4 +1,4 @@
-//! Running one event: the innermost layer of the app's middleware stack answers requests that
+//! Running one event. The innermost layer of the app's middleware stack handles requests that
 //! carry an [`Event`] extension by calling the event's handler, so every event passes the same
 //! session, user and custom layers as a page request.
 
@@ -76,7 +76,7 @@ pub fn state_json<T: Serialize>(state: &T) -> Value {
     })
 }
 
-/// What one socket keeps between events: the page states and what the browser last received.
+/// The per-socket memory between events: the page states and what the browser last received.
 #[derive(Default)]
 pub struct SocketState {
     states: HashMap<&'static str, Box<dyn PageState>>,
@@ -94,7 +94,7 @@ pub struct Outcome {
     pub user_id: Option<i64>,
 }
 
-/// Middleware, innermost in the stack: answers event requests, passes the rest on.
+/// Middleware, innermost in the stack: runs event requests and passes the rest on.
 pub async fn answer_events(
     State(state): State<AppState>,
     request: Request,

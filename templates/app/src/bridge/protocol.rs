@@ -33,7 +33,7 @@ pub enum Action {
     Redirect(String),
 }
 
-/// The successful answer to an event.
+/// The reply to an event that succeeded.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Reply {
     pub id: u64,
@@ -43,7 +43,7 @@ pub struct Reply {
     pub messages: Vec<MessageView>,
 }
 
-/// Why an event failed, as the `code` of an error reply.
+/// The reason an event failed, sent as the `code` of an error reply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
@@ -62,7 +62,7 @@ pub struct ErrorBody {
     pub message: String,
 }
 
-/// The failed answer to an event; `id` is `null` when the frame could not be read.
+/// The reply to an event that failed; `id` is `null` when the frame could not be read.
 #[derive(Clone, Debug, Serialize)]
 pub struct ErrorReply {
     pub id: Option<u64>,
@@ -89,7 +89,8 @@ pub struct Push {
 }
 
 impl Push {
-    /// The session of this socket ended (logout elsewhere, password change, deactivation).
+    /// Builds the push that ends a socket's session (a logout elsewhere, a password change, a
+    /// deactivation) and sends the browser to `redirect`.
     pub fn session_ended(redirect: String) -> Self {
         Self {
             push: "session_ended",
@@ -118,7 +119,7 @@ pub fn parse_frame(text: &str) -> Result<ClientFrame, ErrorReply> {
     })
 }
 
-/// The top-level fields of `now` that differ from `sent`.
+/// Returns the top-level fields of `now` that differ from `sent`.
 pub fn changed_fields(sent: &Value, now: &Value) -> Map<String, Value> {
     let mut changed = Map::new();
     let Value::Object(now) = now else {

@@ -103,8 +103,8 @@ pub async fn upgrade(
     };
     let registry = state.sockets.clone();
     upgrade
-        // Frames up to a megabyte are read and then refused with 1009 by size; larger ones
-        // fail in the WebSocket layer and get the same close code.
+        // The WebSocket layer reads frames up to 1 MiB, and `on_text` closes with 1009 above
+        // 64 KiB. A larger frame fails in the WebSocket layer and gets the same close code.
         .max_message_size(16 * MAX_FRAME_BYTES)
         .on_failed_upgrade(move |err| {
             tracing::info!(error = %err, "WebSocket upgrade failed");
@@ -113,7 +113,7 @@ pub async fn upgrade(
         .on_upgrade(move |socket| connection.run(socket, receiver))
 }
 
-/// The registry key of a visitor without a session: a hash of their CSRF cookie token.
+/// Returns the registry key of a visitor without a session: a hash of their CSRF token.
 fn anonymous_key(csrf_token: &str) -> String {
     let digest = Sha256::digest(csrf_token.as_bytes());
     format!(
@@ -272,15 +272,16 @@ impl Connection {
         request.extensions_mut().insert(ConnectInfo(self.peer));
         request.extensions_mut().insert(event);
 
-        // The session store sees that it runs for an event and never creates a session row.
+        // Inside this scope the session store knows it runs for an event, so it never creates a
+        // session row.
         let call = self.stack.0.clone().oneshot(request);
         let response = match super::IN_EVENT.scope((), call).await {
             Ok(response) => response,
             Err(never) => match never {},
         };
         let Some(outcome) = response.extensions().get::<Outcome>().cloned() else {
-            // A layer answered by itself. A redirect becomes a redirect action; anything else
-            // is reported as a failure of the event.
+            // A layer returned a response without calling the event layer. A redirect becomes a
+            // redirect action, and any other response fails the event.
             return redirect_outcome(id, &response);
         };
 
@@ -295,8 +296,8 @@ impl Connection {
         outcome
     }
 
-    /// Re-resolves the user between events; tells the browser when its session ended (for
-    /// example an account deactivated from the command line).
+    /// Re-resolves the user between events and pushes `session_ended` when the session is
+    /// over, for example after an account was deactivated from the command line.
     async fn check_session(&mut self) {
         let Some(previous) = self.user_id else {
             return;
@@ -332,7 +333,7 @@ fn redirect_outcome(id: u64, response: &Response) -> Outcome {
             Ok(reply)
         }
         _ => {
-            tracing::warn!(status = %response.status(), "a layer answered an event without a redirect");
+            tracing::warn!(status = %response.status(), "a layer returned a non-redirect response to an event");
             Err(ErrorReply::new(
                 Some(id),
                 ErrorCode::HandlerError,
