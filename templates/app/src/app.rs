@@ -56,6 +56,21 @@ impl AppState {
 /// Builds the router: pages, auth routes and the event socket behind the session, user and
 /// CSRF layers. Events of the bridge pass through the same stack.
 pub fn router(state: AppState) -> Router {
+    router_with(state, add_layers)
+}
+
+/// Adds the app's own layers. They run after the session, user and CSRF layers, for page
+/// requests and for every event alike: a layer that sets a request extension or returns a
+/// redirect does so for events too (`bridge::Event` tells the two apart).
+fn add_layers(routes: Router<AppState>) -> Router<AppState> {
+    routes
+}
+
+/// Builds the router with `layers` applied where [`add_layers`] applies the app's own.
+pub fn router_with(
+    state: AppState,
+    layers: impl FnOnce(Router<AppState>) -> Router<AppState>,
+) -> Router {
     let session_layer = SessionManagerLayer::new(SqlSessionStore::new(state.pool.clone()))
         .with_name(format!("{APP_NAME}_session"))
         .with_http_only(true)
@@ -67,16 +82,16 @@ pub fn router(state: AppState) -> Router {
         )));
 
     // Layers run outside-in in the reverse order of the `.layer` calls: the session is loaded
-    // first, then the user is resolved from it, then CSRF is checked, then the layers you add,
-    // and finally events are answered. Add your own layers between the CSRF layer and the
-    // event layer to have them run for page requests and for every event alike.
-    let stack = crate::pages::routes()
+    // first, then the user is resolved from it, then CSRF is checked, then the app's own
+    // layers run, and finally events are dispatched.
+    let routes = crate::pages::routes()
         .merge(crate::auth::routes().layer(middleware::from_fn(no_store)))
         .merge(crate::bridge::routes())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::bridge::dispatch::answer_events,
-        ))
+        ));
+    let stack = layers(routes)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::auth::csrf::protect,
@@ -156,8 +171,20 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let cleanup = tokio::spawn(cleanup_loop(state.pool.clone()));
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let pool = state.pool.clone();
+    serve_router(router(state), pool, listener, shutdown).await
+}
+
+/// Serves a router built by [`router`] or [`router_with`]; expired rows of `pool` are
+/// deleted in the background meanwhile.
+pub async fn serve_router(
+    router: Router,
+    pool: Pool,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let cleanup = tokio::spawn(cleanup_loop(pool));
+    let app = router.into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;

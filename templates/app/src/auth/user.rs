@@ -218,33 +218,53 @@ pub async fn password_hash(pool: &Pool, user_id: i64) -> sqlx::Result<Option<Str
 }
 
 /// Loads the user with their permissions and groups, or `None` when the user is gone.
+///
+/// One query does it, because it runs for every request and every event: the permissions
+/// come back space-separated (keys are identifiers) and the groups as a JSON array.
 pub async fn load_auth_user(pool: &Pool, id: i64) -> sqlx::Result<Option<AuthUser>> {
-    let Some(user) = find_by_id(pool, id).await? else {
+    let sql = format!(
+        "SELECT {USER_COLUMNS}, \
+         (SELECT group_concat(key, ' ') FROM ( \
+             SELECT p.app_label || '.' || p.codename AS key FROM auth_permissions p \
+             JOIN user_permissions up ON up.permission_id = p.id WHERE up.user_id = $1 \
+             UNION \
+             SELECT p.app_label || '.' || p.codename FROM auth_permissions p \
+             JOIN group_permissions gp ON gp.permission_id = p.id \
+             JOIN user_groups ug ON ug.group_id = gp.group_id WHERE ug.user_id = $1 \
+         )) AS permission_keys, \
+         (SELECT json_group_array(name) FROM ( \
+             SELECT g.name FROM auth_groups g JOIN user_groups ug ON ug.group_id = g.id \
+             WHERE ug.user_id = $1 ORDER BY g.name \
+         )) AS group_names \
+         FROM users WHERE id = $1"
+    );
+    let row: Option<UserWithGrants> = sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?;
+    let Some(row) = row else {
         return Ok(None);
     };
-    let permissions: Vec<String> = sqlx::query_scalar(
-        "SELECT p.app_label || '.' || p.codename FROM auth_permissions p \
-         JOIN user_permissions up ON up.permission_id = p.id WHERE up.user_id = $1 \
-         UNION \
-         SELECT p.app_label || '.' || p.codename FROM auth_permissions p \
-         JOIN group_permissions gp ON gp.permission_id = p.id \
-         JOIN user_groups ug ON ug.group_id = gp.group_id WHERE ug.user_id = $1",
-    )
-    .bind(id)
-    .fetch_all(pool)
-    .await?;
-    let groups: Vec<String> = sqlx::query_scalar(
-        "SELECT g.name FROM auth_groups g JOIN user_groups ug ON ug.group_id = g.id \
-         WHERE ug.user_id = $1 ORDER BY g.name",
-    )
-    .bind(id)
-    .fetch_all(pool)
-    .await?;
+
+    let permissions = row
+        .permission_keys
+        .unwrap_or_default()
+        .split(' ')
+        .filter(|key| !key.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let groups =
+        serde_json::from_str(&row.group_names).map_err(|err| sqlx::Error::Decode(Box::new(err)))?;
     Ok(Some(AuthUser {
-        user,
-        permissions: permissions.into_iter().collect(),
+        user: row.user,
+        permissions,
         groups,
     }))
+}
+
+#[derive(sqlx::FromRow)]
+struct UserWithGrants {
+    #[sqlx(flatten)]
+    user: User,
+    permission_keys: Option<String>,
+    group_names: String,
 }
 
 /// A new account to create.
