@@ -61,7 +61,7 @@ pub fn router(state: AppState) -> Router {
 
 /// Adds the app's own layers. They run after the session, user and CSRF layers, for page
 /// requests and for every event alike: a layer that sets a request extension or returns a
-/// redirect does so for events too (`bridge::Event` tells the two apart).
+/// redirect does so for events too (the `bridge::Event` extension marks events).
 fn add_layers(routes: Router<AppState>) -> Router<AppState> {
     routes
 }

@@ -28,7 +28,7 @@ pub async fn connect(database_url: &str) -> anyhow::Result<Pool> {
         .with_context(|| format!("failed to open the database at `{database_url}`"))
 }
 
-/// What [`migrate`] changed, for the `migrate` command's report.
+/// The changes [`migrate`] made, for the `migrate` command's report.
 #[derive(Debug, Default)]
 pub struct MigrateReport {
     pub applied: Vec<String>,

@@ -43,7 +43,7 @@ impl CsrfToken {
     }
 }
 
-/// A new random token: 32 bytes, base64url-encoded.
+/// Returns a new random token: 32 bytes, base64url-encoded.
 pub fn new_token() -> String {
     let bytes: [u8; 32] = rand::random();
     URL_SAFE_NO_PAD.encode(bytes)

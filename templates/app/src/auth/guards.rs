@@ -10,7 +10,7 @@ use crate::error::AppError;
 use crate::permissions::Permission;
 use crate::settings::AUTH;
 
-/// Who may open a page.
+/// The access rule of a page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
     Public,

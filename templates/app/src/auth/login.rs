@@ -66,7 +66,7 @@ async fn render(
     Ok(html.into_response())
 }
 
-/// Why a login attempt failed.
+/// The reason a login attempt failed.
 #[derive(Debug)]
 pub enum LoginFailure {
     /// Unknown identifier, wrong password or inactive account: callers show one message.
@@ -93,7 +93,7 @@ pub async fn authenticate(
     let identifier = identifier.trim();
 
     // Unknown identifiers are counted like known ones, and the limit is checked before any
-    // hashing, so neither the count nor the timing tells which accounts exist.
+    // hashing, so neither the count nor the timing reveals which accounts exist.
     let identifier_key = format!("login:{ip}:{}", identifier.to_lowercase());
     let limits = [
         Limit {

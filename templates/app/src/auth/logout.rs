@@ -10,8 +10,8 @@ use crate::error::AppResult;
 use crate::settings::AUTH;
 use crate::views::PageContext;
 
-/// Deletes the session row, tells the session's open sockets, and sends the visitor to the
-/// post-logout page.
+/// Deletes the session row, pushes `session_ended` to the session's open sockets, and sends
+/// the visitor to the post-logout page.
 pub async fn submit(State(state): State<AppState>, page: PageContext) -> AppResult<Response> {
     if let Some(user) = page.user.get() {
         tracing::info!(user_id = user.user.id, "user logged out");

@@ -90,7 +90,8 @@ fn hash_now(password: &str) -> anyhow::Result<String> {
     Ok(hash.to_string())
 }
 
-/// Whether a stored hash used another algorithm or weaker parameters than the current ones.
+/// Returns whether a stored hash used another algorithm or other parameters than the current
+/// ones.
 fn is_outdated(hash: &PasswordHash) -> bool {
     let current = Params::default();
     let Ok(stored) = Params::try_from(hash) else {

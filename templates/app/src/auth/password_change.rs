@@ -105,7 +105,7 @@ pub async fn submit(
     page.session.save().await?;
     delete_user_sessions(&state.pool, signed_in.id, page.session.id()).await?;
     // Every socket of the user is bound to a session that no longer exists, this browser's
-    // included: they are told to reload, which picks up the new session.
+    // included. The push makes them reload, which picks up the new session.
     state.sockets.end_user(signed_in.id, None, AUTH.login_url);
     tracing::info!(user_id = signed_in.id, "password changed");
 

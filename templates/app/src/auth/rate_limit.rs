@@ -10,7 +10,7 @@ pub struct Limit {
     pub max_failures: i64,
 }
 
-/// Whether any of the counters has reached its maximum within the current window.
+/// Returns whether any of the counters has reached its maximum within the current window.
 pub async fn is_limited(pool: &Pool, limits: &[Limit]) -> sqlx::Result<bool> {
     let now = crate::now();
     for limit in limits {

@@ -66,13 +66,13 @@ pub fn login_url_with_next(login_url: &str, next: &str) -> String {
     format!("{login_url}{separator}next={encoded}")
 }
 
-/// A 302 Found redirect, the status browsers and crawlers expect for "sign in first".
+/// Returns a 302 Found redirect, the usual status for "sign in first".
 pub fn found(location: &str) -> Response {
     (StatusCode::FOUND, [(header::LOCATION, location.to_owned())]).into_response()
 }
 
-/// A 303 See Other redirect, which turns the browser's next request into a GET after a form
-/// was posted.
+/// Returns a 303 See Other redirect, which turns the browser's next request into a GET after
+/// a form was posted.
 pub fn see_other(location: &str) -> Response {
     (
         StatusCode::SEE_OTHER,

@@ -276,7 +276,7 @@ pub struct NewUser<'a> {
     pub is_superuser: bool,
 }
 
-/// Why an account could not be created.
+/// The reason an account could not be created.
 #[derive(Debug, thiserror::Error)]
 pub enum CreateUserError {
     #[error("a user with that username already exists")]
