@@ -242,7 +242,11 @@ fn report(created: &Created) {
     shell::line("");
     shell::line("Next steps:");
     shell::line(format!("  cd {name}"));
-    shell::line("  cargo run -- createsuperuser --username admin --email admin@example.com");
+    if created.config.auth.username_field == config::UsernameField::Email {
+        shell::line("  cargo run -- createsuperuser --email admin@example.com");
+    } else {
+        shell::line("  cargo run -- createsuperuser --username admin --email admin@example.com");
+    }
     shell::line("  cargo run");
 }
 

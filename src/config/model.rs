@@ -41,6 +41,8 @@ impl AppSettings {
 
 /// The example page's name, route and the permission its delete event needs.
 pub const EXAMPLE_ROUTE: &str = "/notes";
+/// The example page's form fallback for deleting a note.
+pub const EXAMPLE_DELETE_ROUTE: &str = "/notes/delete";
 pub const EXAMPLE_APP_LABEL: &str = "notes";
 pub const EXAMPLE_CODENAME: &str = "delete_note";
 

@@ -85,6 +85,13 @@ pub fn check_crate_name(name: &str) -> Result<(), Problem> {
     if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
         return Err(Problem::new("does not start with a letter", help));
     }
+    if name.chars().any(|c| c.is_ascii_uppercase()) {
+        // Cargo accepts it, but rustc then warns that the crate name is not snake case.
+        return Err(Problem::new(
+            "contains uppercase letters",
+            format!("write it in lowercase: `{}`", name.to_ascii_lowercase()),
+        ));
+    }
     if let Some(bad) = name
         .chars()
         .find(|&c| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
@@ -340,6 +347,7 @@ mod tests {
         assert!(check_crate_name("myshop").is_ok());
         assert!(check_crate_name("my-shop_2").is_ok());
         assert!(check_crate_name("2shop").is_err());
+        assert!(check_crate_name("My-Shop").is_err());
         assert!(check_crate_name("my shop").is_err());
         assert!(check_crate_name("self").is_err());
         assert!(check_crate_name("std").is_err());

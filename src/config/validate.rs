@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use super::diagnostic::Diagnostic;
 use super::model::{variant_name, AppSettings, Config, Database, Group, Page, Permission};
-use super::model::{EXAMPLE_APP_LABEL, EXAMPLE_CODENAME, EXAMPLE_ROUTE};
+use super::model::{EXAMPLE_APP_LABEL, EXAMPLE_CODENAME, EXAMPLE_DELETE_ROUTE, EXAMPLE_ROUTE};
 use super::parse::{key_path, suggest, RawConfig, Spanned};
 use super::rules;
 
@@ -260,13 +260,15 @@ fn check_routes(raw: &RawConfig, example: bool, diagnostics: &mut Vec<Diagnostic
         })
         .collect();
     if example {
-        routes.push(Route {
-            path: EXAMPLE_ROUTE,
-            owner: "app.example".to_owned(),
-            span: None,
-            implicit: false,
-            builtin: true,
-        });
+        for path in [EXAMPLE_ROUTE, EXAMPLE_DELETE_ROUTE] {
+            routes.push(Route {
+                path,
+                owner: "app.example".to_owned(),
+                span: None,
+                implicit: false,
+                builtin: true,
+            });
+        }
     }
     for page in &raw.pages {
         if let Some(route) = &page.route {

@@ -45,7 +45,8 @@ pub fn write_new(writer: &mut dyn Writer, plan: &Plan, rdauth_version: &str) -> 
 }
 
 /// Returns the contents of a new app's `.env`: a fresh random `SECRET_KEY` and the local
-/// defaults for the database and the public URL.
+/// database. `APP_URL` stays commented out, so that it follows `serve --bind` until a
+/// deployment sets it.
 pub fn env_file(app_name: &str) -> Result<String> {
     let mut secret = [0u8; 32];
     getrandom::fill(&mut secret)
@@ -56,7 +57,8 @@ pub fn env_file(app_name: &str) -> Result<String> {
          # key that signs session and CSRF cookies.\n\
          SECRET_KEY={}\n\
          DATABASE_URL=sqlite://{app_name}.db?mode=rwc\n\
-         APP_URL=http://127.0.0.1:8000\n",
+         # The public URL; without it, `http://` and the address `serve` listens on.\n\
+         # APP_URL=https://example.com\n",
         hex::encode(secret)
     ))
 }
@@ -77,6 +79,7 @@ mod tests {
         assert_eq!(secret.len(), 64);
         assert!(secret.chars().all(|c| c.is_ascii_hexdigit()));
         assert!(first.contains("DATABASE_URL=sqlite://myshop.db?mode=rwc\n"));
-        assert!(first.contains("APP_URL=http://127.0.0.1:8000\n"));
+        assert!(first.contains("# APP_URL="), "{first}");
+        assert!(!first.contains("\nAPP_URL="), "{first}");
     }
 }

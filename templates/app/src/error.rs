@@ -56,7 +56,17 @@ impl IntoResponse for AppError {
                 )
             }
         };
-        error_page(status, message)
+        let mut response = error_page(status, message);
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            // The counters are fixed windows, so the limit lifts within one window.
+            let seconds = crate::settings::AUTH.login_window_seconds.to_string();
+            if let Ok(value) = axum::http::HeaderValue::from_str(&seconds) {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, value);
+            }
+        }
+        response
     }
 }
 

@@ -182,7 +182,12 @@ impl Connection {
                             self.send_error(None, ErrorCode::BadFrame, "frames must be JSON text");
                             true
                         }
-                        Some(Ok(Message::Close(_))) | None => false,
+                        Some(Ok(Message::Close(_))) => {
+                            // Completes the closing handshake the browser started.
+                            let _ = self.sender.send(Outgoing::Close(1000, ""));
+                            false
+                        }
+                        None => false,
                         Some(Ok(_)) => true,
                         Some(Err(err)) => {
                             self.on_read_error(err);

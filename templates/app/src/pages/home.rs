@@ -10,7 +10,7 @@ use crate::views::PageContext;
 /// Greets the visitor and links to the auth pages.
 pub async fn show(page: PageContext) -> AppResult<Response> {
     let html = page
-        .render("home.html", context! { title => crate::settings::APP_NAME })
+        .render("home.html", context! { title => "Home" })
         .await?;
     Ok(html.into_response())
 }
