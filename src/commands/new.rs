@@ -192,9 +192,22 @@ fn rename_onto(staged: &Path, target: &Path) -> std::io::Result<()> {
 /// `app.name` is set to `name` and whose `app.example` records whether the example page is
 /// there (`bare` turns it off).
 fn load_given_config(path: &Path, name: &str, bare: bool) -> Result<(Config, String)> {
-    let source = fs::read_to_string(path)
-        .with_context(|| format!("failed to read config `{}`", path.display()))?;
     let origin = path.display().to_string();
+    let source = match fs::read_to_string(path) {
+        Ok(source) => source,
+        Err(error) if error.kind() == ErrorKind::NotFound => {
+            return Err(InputError::new(
+                format!("config `{origin}` not found"),
+                "check the path, or leave out `--config` to start from the commented default",
+            )
+            .into());
+        }
+        Err(error) => {
+            return Err(
+                anyhow::Error::new(error).context(format!("failed to read config `{origin}`"))
+            );
+        }
+    };
     let mut config = config::load(&source, &origin, Some(name))?;
     let edit_failed = || format!("failed to edit config `{origin}`");
     let text = config::set_app_name(&source, name).with_context(edit_failed)?;
