@@ -27,6 +27,37 @@ fn set_app_value(
         let mut app = Table::new();
         // Position 0 places the new table before every table the file already has.
         app.set_position(Some(0));
+        // The file's header comment is part of its first table's prefix, up to the last blank
+        // line. It moves to the new first table so it stays at the top of the file, and the
+        // comment right above the old first table stays with it.
+        let first = document
+            .iter_mut()
+            .filter_map(|(_, item)| item.as_table_mut())
+            .min_by_key(|table| table.position().unwrap_or(isize::MAX));
+        if let Some(first) = first {
+            let prefix = first
+                .decor()
+                .prefix()
+                .and_then(|prefix| prefix.as_str())
+                .unwrap_or_default()
+                .to_owned();
+            let (header, own) = match prefix.rfind("\n\n") {
+                Some(at) => prefix.split_at(at + 2),
+                None => ("", prefix.as_str()),
+            };
+            if !header.trim().is_empty() {
+                app.decor_mut().set_prefix(header);
+            }
+            let own = if header.trim().is_empty() {
+                prefix.as_str()
+            } else {
+                own
+            };
+            // A blank line separates the new table from the one that follows it.
+            first
+                .decor_mut()
+                .set_prefix(format!("\n{}", own.trim_start_matches('\n')));
+        }
         document.insert("app", Item::Table(app));
     }
     let inline = document["app"].is_inline_table();
@@ -237,7 +268,17 @@ mod tests {
         let edited = set_app_name(source, "myshop").unwrap();
         assert_eq!(
             edited,
-            "[app]\nname = \"myshop\"\n# auth settings\n[auth]\nmin_password_length = 12\n"
+            "[app]\nname = \"myshop\"\n\n# auth settings\n[auth]\nmin_password_length = 12\n"
+        );
+    }
+
+    #[test]
+    fn header_comment_stays_on_top() {
+        let source = "# my shop\n\n# auth settings\n[auth]\nmin_password_length = 12\n";
+        let edited = set_app_name(source, "myshop").unwrap();
+        assert_eq!(
+            edited,
+            "# my shop\n\n[app]\nname = \"myshop\"\n\n# auth settings\n[auth]\nmin_password_length = 12\n"
         );
     }
 
