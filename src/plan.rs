@@ -75,6 +75,10 @@ pub const CONDITIONAL_FILES: &[ConditionalFile] = &[
         applies: |config| config.app.example,
     },
     ConditionalFile {
+        pattern: "tests/mail.rs",
+        applies: |config| config.auth.password_reset_enabled,
+    },
+    ConditionalFile {
         pattern: "benches/events.rs",
         applies: |config| config.app.example,
     },
