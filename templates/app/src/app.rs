@@ -121,13 +121,13 @@ pub fn router_with(
         }))
 }
 
-/// The stylesheet, compiled into the binary like the templates.
+/// Serves the stylesheet, compiled into the binary like the templates.
 async fn stylesheet() -> Response {
     let css = include_str!("../static/app.css");
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], css).into_response()
 }
 
-/// The browser client of the event bridge.
+/// Serves the browser client of the event bridge.
 async fn bridge_script() -> Response {
     let script = include_str!("../static/bridge.js");
     let content_type = "text/javascript; charset=utf-8";

@@ -24,7 +24,7 @@ pub struct Email {
     pub body: String,
 }
 
-/// Where e-mail goes.
+/// The e-mail backend.
 #[derive(Clone, Debug)]
 pub enum Mailer {
     /// Logs each message, body included, at the `info` level.
@@ -72,7 +72,7 @@ impl Mailer {
         )?)))
     }
 
-    /// A line for the start-up log that names the backend without secrets.
+    /// Returns the backend's name for the start-up log, without secrets.
     pub fn describe(&self) -> String {
         match self {
             Mailer::Console => "console".to_owned(),

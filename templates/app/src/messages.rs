@@ -17,7 +17,7 @@ pub enum Level {
 }
 
 impl Level {
-    /// The lowercase name templates use as a CSS class.
+    /// Returns the lowercase name that templates use as a CSS class.
     pub fn tag(self) -> &'static str {
         match self {
             Level::Debug => "debug",

@@ -38,7 +38,8 @@ impl IntoResponse for Denied {
     }
 }
 
-/// Checks access to the page at `uri`; `login_url` replaces the configured login URL.
+/// Checks access to the page at `uri`; `login_url` replaces the configured login URL. Returns
+/// the signed-in user, if any.
 pub fn check<'a>(
     user: &'a CurrentUser,
     access: Access,
@@ -48,6 +49,17 @@ pub fn check<'a>(
     if access == Access::Public {
         return Ok(user.get());
     }
+    signed_in(user, access, uri, login_url).map(Some)
+}
+
+/// Like [`check`], for handlers that need a signed-in user: an anonymous visitor is turned
+/// away even when `access` is [`Access::Public`].
+pub fn signed_in<'a>(
+    user: &'a CurrentUser,
+    access: Access,
+    uri: &Uri,
+    login_url: Option<&str>,
+) -> Result<&'a AuthUser, Denied> {
     let Some(signed_in) = user.get() else {
         let next = uri.path_and_query().map_or("/", |path| path.as_str());
         let target = login_url_with_next(login_url.unwrap_or(AUTH.login_url), next);
@@ -58,5 +70,5 @@ pub fn check<'a>(
             return Err(Denied::PermissionDenied);
         }
     }
-    Ok(Some(signed_in))
+    Ok(signed_in)
 }

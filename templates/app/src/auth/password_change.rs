@@ -15,7 +15,7 @@ use crate::auth::redirect::see_other;
 use crate::auth::session;
 use crate::auth::session_store::delete_user_sessions;
 use crate::auth::user;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::messages::{self, Level};
 use crate::settings::AUTH;
 use crate::views::PageContext;
@@ -62,9 +62,8 @@ pub async fn submit(
     uri: Uri,
     Form(form): Form<PasswordChangeForm>,
 ) -> AppResult<Response> {
-    let signed_in = match guards::check(&page.user, Access::LoginRequired, &uri, None) {
-        Ok(Some(user)) => user.user.clone(),
-        Ok(None) => return Err(AppError::Forbidden),
+    let signed_in = match guards::signed_in(&page.user, Access::LoginRequired, &uri, None) {
+        Ok(user) => user.user.clone(),
         Err(denied) => return Ok(denied.into_response()),
     };
 

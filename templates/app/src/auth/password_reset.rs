@@ -37,7 +37,7 @@ pub struct RequestForm {
     email: String,
 }
 
-/// Shows the form that asks for the account's e-mail address.
+/// Shows the form that requests the account's e-mail address.
 pub async fn show_request(page: PageContext) -> AppResult<Response> {
     render_request(&page, false).await
 }

@@ -38,7 +38,7 @@ impl CurrentUser {
         self.0.is_some()
     }
 
-    /// The view of the user that templates may render.
+    /// Returns the view of the user that templates may render.
     pub fn snapshot(&self) -> UserSnapshot {
         self.get().map(UserSnapshot::from).unwrap_or_default()
     }

@@ -28,8 +28,13 @@ fn backend(err: sqlx::Error) -> session_store::Error {
     session_store::Error::Backend(err.to_string())
 }
 
-/// The user id recorded in the session data, stored in its own column so that every session
-/// of a user can be ended at once.
+/// Serializes the session data for the `data` column.
+fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
+    serde_json::to_vec(&record.data).map_err(|err| session_store::Error::Encode(err.to_string()))
+}
+
+/// Returns the user id recorded in the session data, which is stored in its own column so
+/// that every session of a user can be ended at once.
 fn user_id(record: &Record) -> Option<i64> {
     record
         .data
@@ -48,8 +53,7 @@ impl SessionStore for SqlSessionStore {
             return Ok(());
         }
 
-        let data = serde_json::to_vec(&record.data)
-            .map_err(|err| session_store::Error::Encode(err.to_string()))?;
+        let data = encode(record)?;
 
         // A 128-bit random id colliding is unlikely, but a collision must never merge two
         // sessions, so a taken id is replaced by a fresh one.
@@ -73,8 +77,7 @@ impl SessionStore for SqlSessionStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let data = serde_json::to_vec(&record.data)
-            .map_err(|err| session_store::Error::Encode(err.to_string()))?;
+        let data = encode(record)?;
 
         let updated = sqlx::query(
             "UPDATE sessions SET data = $2, expires_at = $3, user_id = $4 WHERE id = $1",

@@ -43,8 +43,8 @@ pub struct AuthUser {
 }
 
 impl AuthUser {
-    /// Whether the user holds the permission. Superusers hold every permission and inactive
-    /// users none.
+    /// Returns whether the user has the permission. Superusers have every permission and
+    /// inactive users none.
     pub fn has_perm(&self, permission: Permission) -> bool {
         if !self.user.is_active {
             return false;
@@ -52,7 +52,7 @@ impl AuthUser {
         self.user.is_superuser || self.permissions.contains(&permission.key())
     }
 
-    /// Every permission the user holds, as `app_label.codename`.
+    /// Returns every permission the user has, as `app_label.codename`.
     pub fn all_permissions(&self) -> BTreeSet<String> {
         if !self.user.is_active {
             return BTreeSet::new();
@@ -76,7 +76,7 @@ impl AuthUser {
     }
 }
 
-/// What templates and the browser may see of the user. It carries no authorization methods:
+/// The part of the user that templates and the browser may show. It carries no authorization methods:
 /// checks use [`AuthUser`].
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct UserSnapshot {
@@ -111,7 +111,7 @@ pub fn normalize_username(username: &str) -> String {
     username.trim().nfkc().collect()
 }
 
-/// The case-insensitive key that makes usernames unique: `Alice` and `ALICE` collide.
+/// Returns the case-insensitive key that makes usernames unique: `Alice` and `ALICE` collide.
 pub fn username_key(username: &str) -> String {
     let lowered: String = normalize_username(username).to_lowercase();
     lowered.nfkc().collect()

@@ -66,7 +66,7 @@ impl From<tower_sessions::session::Error> for EventError {
 }
 
 impl EventError {
-    /// The protocol's error code and the message the browser sees. Internal errors are logged
+    /// Returns the protocol's error code and the message shown to the browser. Internal errors are logged
     /// and reported without their details.
     pub fn code_and_message(&self) -> (ErrorCode, String) {
         match self {
@@ -128,7 +128,7 @@ impl EventContext {
         self.user.get().ok_or_else(|| self.login_required(None))
     }
 
-    /// Whether the live user holds the permission (superusers hold all).
+    /// Returns whether the live user has the permission (superusers have all).
     pub fn has_perm(&self, permission: Permission) -> bool {
         self.user
             .get()

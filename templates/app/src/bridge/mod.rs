@@ -34,12 +34,12 @@ tokio::task_local! {
     static IN_EVENT: ();
 }
 
-/// Whether the current task is running an event.
+/// Returns whether the current task is running an event.
 pub fn in_event() -> bool {
     IN_EVENT.try_with(|_| ()).is_ok()
 }
 
-/// The socket endpoint and the login handoff.
+/// Returns the routes of the socket endpoint and the login handoff.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(SOCKET_PATH, get(socket::upgrade))

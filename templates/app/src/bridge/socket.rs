@@ -277,8 +277,8 @@ impl Connection {
         request.extensions_mut().insert(ConnectInfo(self.peer));
         request.extensions_mut().insert(event);
 
-        // Inside this scope the session store knows it runs for an event, so it never creates a
-        // session row.
+        // Inside this scope the session store can tell that it runs for an event, so it never
+        // creates a session row.
         let call = self.stack.0.clone().oneshot(request);
         let response = match super::IN_EVENT.scope((), call).await {
             Ok(response) => response,

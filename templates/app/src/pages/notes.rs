@@ -22,7 +22,7 @@ use crate::auth::redirect::see_other;
 use crate::bridge::{new_state, parse_payload, state_json, EventContext, EventError, EventResult};
 use crate::bridge::{HandlerFuture, PageState};
 use crate::db::Pool;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::messages::{self, Level};
 use crate::pages::{PageSpec, Template};
 use crate::permissions::Permission;
@@ -43,7 +43,7 @@ pub const TEMPLATE: Template = (
     include_str!("../../templates/pages/notes.html"),
 );
 
-/// Longest note title, in characters.
+/// Maximum length of a note title, in characters.
 const MAX_TITLE_LENGTH: usize = 200;
 /// Session key of the title last added, which page requests and events both read and write.
 const LAST_ADDED_KEY: &str = "notes.last_added";
@@ -55,7 +55,7 @@ pub struct Note {
     pub title: String,
 }
 
-/// The notes of `owner_id`, newest first.
+/// Returns the notes of `owner_id`, newest first.
 async fn notes_of(pool: &Pool, owner_id: i64) -> sqlx::Result<Vec<Note>> {
     sqlx::query_as("SELECT id, title FROM notes WHERE owner_id = $1 ORDER BY id DESC")
         .bind(owner_id)
@@ -109,9 +109,8 @@ pub async fn show(
     page: PageContext,
     uri: Uri,
 ) -> AppResult<Response> {
-    let user = match guards::check(&page.user, PAGE.access(), &uri, PAGE.login_url) {
-        Ok(Some(user)) => user,
-        Ok(None) => return Err(AppError::Forbidden),
+    let user = match guards::signed_in(&page.user, PAGE.access(), &uri, PAGE.login_url) {
+        Ok(user) => user,
         Err(denied) => return Ok(denied.into_response()),
     };
     let notes = notes_of(&state.pool, user.user.id).await?;
@@ -140,9 +139,8 @@ async fn add_form(
     uri: Uri,
     Form(form): Form<AddForm>,
 ) -> AppResult<Response> {
-    let user = match guards::check(&page.user, PAGE.access(), &uri, PAGE.login_url) {
-        Ok(Some(user)) => user,
-        Ok(None) => return Err(AppError::Forbidden),
+    let user = match guards::signed_in(&page.user, PAGE.access(), &uri, PAGE.login_url) {
+        Ok(user) => user,
         Err(denied) => return Ok(denied.into_response()),
     };
     match clean_title(&form.title) {
@@ -168,16 +166,15 @@ async fn delete_form(
     Form(form): Form<DeleteForm>,
 ) -> AppResult<Response> {
     let access = Access::Permission(Permission::NotesDeleteNote);
-    let user = match guards::check(&page.user, access, &uri, PAGE.login_url) {
-        Ok(Some(user)) => user,
-        Ok(None) => return Err(AppError::Forbidden),
+    let user = match guards::signed_in(&page.user, access, &uri, PAGE.login_url) {
+        Ok(user) => user,
         Err(denied) => return Ok(denied.into_response()),
     };
     delete_note(&state.pool, user.user.id, form.id).await?;
     Ok(see_other(PAGE.route))
 }
 
-/// What the browser shows of the page.
+/// The page state the browser renders.
 #[derive(Debug, Default, Serialize)]
 pub struct State {
     pub items: Vec<Note>,
