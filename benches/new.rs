@@ -39,8 +39,13 @@ fn time_runs(config: Option<&str>) -> Vec<Duration> {
         let name = format!("app{run}");
 
         let start = Instant::now();
-        new::create(&name, config_path.as_deref(), false, folder.path())
-            .expect("rdauth new succeeds");
+        new::create(
+            &name,
+            config_path.as_deref(),
+            &new::Overrides::default(),
+            folder.path(),
+        )
+        .expect("rdauth new succeeds");
         timings.push(start.elapsed());
     }
     timings.sort();

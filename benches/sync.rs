@@ -43,9 +43,14 @@ fn create_app(folder: &Path, config: Option<&str>) -> std::path::PathBuf {
         fs::write(&path, text).expect("write the bench config");
         path
     });
-    new::create("app", config_path.as_deref(), false, folder)
-        .expect("rdauth new succeeds")
-        .target
+    new::create(
+        "app",
+        config_path.as_deref(),
+        &new::Overrides::default(),
+        folder,
+    )
+    .expect("rdauth new succeeds")
+    .target
 }
 
 /// Runs one whole sync of `app`, as `rdauth sync` does after finding the root.

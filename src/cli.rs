@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::config::Database;
+
 /// The exit codes every command uses, as a literal so `concat!` can put it into help texts.
 macro_rules! exit_codes {
     () => {
@@ -127,6 +129,19 @@ pub struct NewArgs {
     /// Leave out the example notes page (sets `[app] example = false`)
     #[arg(long)]
     pub bare: bool,
+
+    /// The database to generate for (sets `[app] database`) [default: the config's, or sqlite]
+    #[arg(long, value_name = "DATABASE", value_parser = parse_database)]
+    pub database: Option<Database>,
+}
+
+fn parse_database(value: &str) -> Result<Database, String> {
+    Database::parse(value).ok_or_else(|| {
+        format!(
+            "unsupported database; choose one of: {}",
+            Database::SUPPORTED.join(", ")
+        )
+    })
 }
 
 #[derive(Debug, Args)]

@@ -18,7 +18,7 @@ use minijinja::context;
 use minijinja::value::Serde;
 use sha2::{Digest, Sha256};
 
-use crate::config::Config;
+use crate::config::{Config, Database};
 use crate::render::{self, AppTemplate, Renderer, TemplateContext};
 
 /// One file of the generated app.
@@ -71,7 +71,15 @@ pub const CONDITIONAL_FILES: &[ConditionalFile] = &[
         applies: |config| config.app.example,
     },
     ConditionalFile {
-        pattern: "migrations/0003_create_notes.sql",
+        pattern: "migrations/sqlite/*",
+        applies: |config| config.app.database == Database::Sqlite,
+    },
+    ConditionalFile {
+        pattern: "migrations/postgres/*",
+        applies: |config| config.app.database == Database::Postgres,
+    },
+    ConditionalFile {
+        pattern: "migrations/*/0003_create_notes.sql",
         applies: |config| config.app.example,
     },
     ConditionalFile {

@@ -128,7 +128,12 @@ fn new_writes_default_app() {
     let config = fs::read_to_string(app.join("rdauth.toml")).unwrap();
     assert_eq!(
         config,
-        rdauth::commands::new::render_default_config("myshop", true).unwrap()
+        rdauth::commands::new::render_default_config(
+            "myshop",
+            true,
+            rdauth::config::Database::Sqlite
+        )
+        .unwrap()
     );
     let env = fs::read_to_string(app.join(".env")).unwrap();
     assert!(env.contains("SECRET_KEY="));
@@ -217,9 +222,90 @@ fn new_bare_leaves_out_the_example() {
     let config = fs::read_to_string(app.join("rdauth.toml")).unwrap();
     assert!(config.contains("example = false"), "{config}");
     assert!(!app.join("src/pages/notes.rs").exists());
-    assert!(!app.join("migrations/0003_create_notes.sql").exists());
+    assert!(app
+        .join("migrations/sqlite/0002_create_login_handoffs.sql")
+        .exists());
+    assert!(!app.join("migrations/sqlite/0003_create_notes.sql").exists());
     let permissions = fs::read_to_string(app.join("src/permissions.rs")).unwrap();
     assert!(!permissions.contains("NotesDeleteNote"));
+}
+
+#[test]
+fn new_database_postgres_writes_only_postgres_code() {
+    let folder = tempfile::tempdir().unwrap();
+    let output = rdauth(folder.path())
+        .args(["new", "myshop", "--database", "postgres"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let app = folder.path().join("myshop");
+    let config = fs::read_to_string(app.join("rdauth.toml")).unwrap();
+    assert!(config.contains("database = \"postgres\""), "{config}");
+    let env = fs::read_to_string(app.join(".env")).unwrap();
+    assert!(env.contains("DATABASE_URL=postgres:///myshop\n"), "{env}");
+    assert!(app
+        .join("migrations/postgres/0003_create_notes.sql")
+        .exists());
+    assert!(!app.join("migrations/sqlite").exists());
+    let cargo_toml = fs::read_to_string(app.join("Cargo.toml")).unwrap();
+    assert!(cargo_toml.contains("\"postgres\""), "{cargo_toml}");
+    assert!(!cargo_toml.contains("sqlite"), "{cargo_toml}");
+    for file in ["src/db.rs", "src/bridge/notices.rs", "tests/common/mod.rs"] {
+        let source = fs::read_to_string(app.join(file)).unwrap();
+        assert!(
+            !source.to_lowercase().contains("sqlite"),
+            "{file}: {source}"
+        );
+    }
+}
+
+#[test]
+fn new_database_overrides_the_given_config() {
+    let folder = tempfile::tempdir().unwrap();
+    fs::write(
+        folder.path().join("shop.toml"),
+        "[app]\ndatabase = \"sqlite\" # for now\n",
+    )
+    .unwrap();
+    let output = rdauth(folder.path())
+        .args([
+            "new",
+            "myshop",
+            "--config",
+            "shop.toml",
+            "--database",
+            "postgres",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let config = fs::read_to_string(folder.path().join("myshop/rdauth.toml")).unwrap();
+    assert!(
+        config.contains("database = \"postgres\" # for now"),
+        "{config}"
+    );
+    assert!(folder.path().join("myshop/migrations/postgres").is_dir());
+}
+
+#[test]
+fn new_rejects_an_unknown_database() {
+    let folder = tempfile::tempdir().unwrap();
+    let output = rdauth(folder.path())
+        .args(["new", "myshop", "--database", "mysql"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("'mysql'") && stderr.contains("sqlite, postgres"),
+        "{stderr}"
+    );
+    assert!(!folder.path().join("myshop").exists());
 }
 
 #[test]

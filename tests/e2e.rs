@@ -15,7 +15,8 @@ use reqwest::StatusCode;
 
 mod support;
 
-use support::{assert_success, cargo, generate, target_dir};
+use support::services::Postgres;
+use support::{assert_success, cargo, cargo_output, cargo_with_env, generate, target_dir};
 
 const ADMIN_PASSWORD: &str = "sturdy root passphrase 8";
 const PASSWORD: &str = "a sturdy passphrase 42";
@@ -49,6 +50,50 @@ fn generated_apps_pass_fmt_clippy_and_tests() {
         assert!(!stderr.contains("warning:"), "{config}: {stderr}");
         cargo(&app, &["test", "--locked"]);
     }
+}
+
+/// The PostgreSQL app is formatted and lint-free, and passes its own tests against a real
+/// server; without `DATABASE_URL` its tests fail and say what to set.
+#[test]
+fn postgres_app_passes_fmt_clippy_and_tests() {
+    let parent = tempfile::tempdir().unwrap();
+    let app = generate(parent.path(), "app_postgres", "postgres");
+    cargo(&app, &["fmt", "--check"]);
+    let clippy = cargo(
+        &app,
+        &[
+            "clippy",
+            "--locked",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&clippy.stderr);
+    assert!(!stderr.contains("warning:"), "{stderr}");
+
+    let postgres = Postgres::start();
+    let database_url = postgres.create_database("app_postgres_test");
+    cargo_with_env(
+        &app,
+        &["test", "--locked"],
+        &[("DATABASE_URL", &database_url)],
+    );
+    // Every test dropped the schema it worked in.
+    let schemas = postgres.psql(
+        "app_postgres_test",
+        "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'test\\_%'",
+    );
+    assert_eq!(schemas, "0");
+
+    let without = cargo_output(&app, &["test", "--locked", "--test", "http"], &[]);
+    assert!(!without.status.success());
+    let stdout = String::from_utf8_lossy(&without.stdout);
+    assert!(
+        stdout.contains("the tests need a PostgreSQL database: set `DATABASE_URL`"),
+        "{stdout}"
+    );
 }
 
 /// A running server process whose log is collected; it is killed on drop.

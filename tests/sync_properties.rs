@@ -178,7 +178,7 @@ proptest! {
         let folder = tempfile::tempdir().unwrap();
         let config_path = folder.path().join("before.toml");
         fs::write(&config_path, before.to_toml()).unwrap();
-        let created = new::create("shop", Some(&config_path), false, folder.path()).unwrap();
+        let created = new::create("shop", Some(&config_path), &new::Overrides::default(), folder.path()).unwrap();
         let app = created.target;
 
         // Migrations are left alone: sqlx rejects edited migrations, and users know it.

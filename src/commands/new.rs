@@ -13,7 +13,7 @@ use minijinja::context;
 
 use super::{InputError, Outcome};
 use crate::cli::NewArgs;
-use crate::config::{self, rules, Config};
+use crate::config::{self, rules, Config, Database};
 use crate::plan::{self, Plan};
 use crate::render::Renderer;
 use crate::sync::{self, DiskWriter, FileMode, Writer as _};
@@ -37,17 +37,29 @@ pub struct Created {
 
 pub fn run(args: &NewArgs) -> Result<Outcome> {
     let parent = std::env::current_dir().context("failed to read the current folder")?;
-    let created = create(&args.name, args.config.as_deref(), args.bare, &parent)?;
+    let overrides = Overrides {
+        bare: args.bare,
+        database: args.database,
+    };
+    let created = create(&args.name, args.config.as_deref(), &overrides, &parent)?;
     report(&created);
     Ok(Outcome::Done)
 }
 
+/// Command-line settings that take precedence over the config's own.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Overrides {
+    /// Leave out the example page.
+    pub bare: bool,
+    /// Generate for this database instead of the config's.
+    pub database: Option<Database>,
+}
+
 /// Creates the app `name` as a subfolder of `parent`, from `config_path` or the defaults.
-/// `bare` leaves out the example page.
 pub fn create(
     name: &str,
     config_path: Option<&Path>,
-    bare: bool,
+    overrides: &Overrides,
     parent: &Path,
 ) -> Result<Created> {
     if let Err(problem) = rules::check_crate_name(name) {
@@ -62,17 +74,18 @@ pub fn create(
 
     let (config, config_text, config_origin) = match config_path {
         Some(path) => {
-            let (config, text) = load_given_config(path, name, bare)?;
+            let (config, text) = load_given_config(path, name, overrides)?;
             (config, text, Some(path.display().to_string()))
         }
         None => {
-            let (config, text) = default_config(name, !bare)?;
+            let database = overrides.database.unwrap_or(Database::Sqlite);
+            let (config, text) = default_config(name, !overrides.bare, database)?;
             (config, text, None)
         }
     };
     let plan = plan::plan(&config, &[], VERSION)?;
     check_name_against_dependencies(name, &plan)?;
-    let env_text = sync::env_file(name)?;
+    let env_text = sync::env_file(name, config.app.database)?;
 
     let staging = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
@@ -189,9 +202,9 @@ fn rename_onto(staged: &Path, target: &Path) -> std::io::Result<()> {
 }
 
 /// Reads and validates the given config and returns it with the text of the app's copy, whose
-/// `app.name` is set to `name` and whose `app.example` records whether the example page is
-/// there (`bare` turns it off).
-fn load_given_config(path: &Path, name: &str, bare: bool) -> Result<(Config, String)> {
+/// `app.name` is set to `name`, whose `app.example` records whether the example page is there
+/// (`--bare` turns it off) and whose `app.database` is the one `--database` chose.
+fn load_given_config(path: &Path, name: &str, overrides: &Overrides) -> Result<(Config, String)> {
     let origin = path.display().to_string();
     let source = match fs::read_to_string(path) {
         Ok(source) => source,
@@ -211,26 +224,35 @@ fn load_given_config(path: &Path, name: &str, bare: bool) -> Result<(Config, Str
     let mut config = config::load(&source, &origin, Some(name))?;
     let edit_failed = || format!("failed to edit config `{origin}`");
     let text = config::set_app_name(&source, name).with_context(edit_failed)?;
-    let example = config.app.example && !bare;
+    let example = config.app.example && !overrides.bare;
     let text = config::set_app_example(&text, example).with_context(edit_failed)?;
-    if !example && config.app.example {
+    let text = match overrides.database {
+        Some(database) => config::set_app_database(&text, database).with_context(edit_failed)?,
+        None => text,
+    };
+    let database = overrides.database.unwrap_or(config.app.database);
+    if example != config.app.example || database != config.app.database {
         config = config::load(&text, &origin, Some(name))?;
     }
     Ok((config, text))
 }
 
 /// Renders the commented default config for `name` and loads it.
-fn default_config(name: &str, example: bool) -> Result<(Config, String)> {
-    let text = render_default_config(name, example)?;
+fn default_config(name: &str, example: bool, database: Database) -> Result<(Config, String)> {
+    let text = render_default_config(name, example, database)?;
     let config =
         config::load(&text, CONFIG_FILE, None).context("the built-in default config is invalid")?;
     Ok((config, text))
 }
 
 /// Renders the default `rdauth.toml`, which lists every key with its default value.
-pub fn render_default_config(name: &str, example: bool) -> Result<String> {
+pub fn render_default_config(name: &str, example: bool, database: Database) -> Result<String> {
     let renderer = Renderer::new()?;
-    let context = context! { app_name => name, example => example };
+    let context = context! {
+        app_name => name,
+        example => example,
+        database => database.as_str(),
+    };
     renderer.render(DEFAULT_CONFIG_TEMPLATE, &context)
 }
 
@@ -255,6 +277,9 @@ fn report(created: &Created) {
     shell::line("");
     shell::line("Next steps:");
     shell::line(format!("  cd {name}"));
+    if created.config.app.database == Database::Postgres {
+        shell::line(format!("  createdb {name}"));
+    }
     if created.config.auth.username_field == config::UsernameField::Email {
         shell::line("  cargo run -- createsuperuser --email admin@example.com");
     } else {

@@ -5,6 +5,8 @@
 
 use toml_edit::{DocumentMut, Item, Table, TableLike, Value};
 
+use super::model::Database;
+
 /// Sets `[app] name` in `source` and returns the edited text. A `name` that is already there
 /// keeps its comments; a missing `[app]` table is added at the top of the file.
 pub fn set_app_name(source: &str, name: &str) -> Result<String, toml_edit::TomlError> {
@@ -14,6 +16,11 @@ pub fn set_app_name(source: &str, name: &str) -> Result<String, toml_edit::TomlE
 /// Sets `[app] example` in `source` and returns the edited text, like [`set_app_name`].
 pub fn set_app_example(source: &str, example: bool) -> Result<String, toml_edit::TomlError> {
     set_app_value(source, "example", Value::from(example))
+}
+
+/// Sets `app.database`, keeping the rest of the file as it is.
+pub fn set_app_database(source: &str, database: Database) -> Result<String, toml_edit::TomlError> {
+    set_app_value(source, "database", Value::from(database.as_str()))
 }
 
 fn set_app_value(

@@ -14,7 +14,8 @@ mod validate;
 
 pub use diagnostic::{locate, ConfigErrors, Diagnostic, Location};
 pub use edit::{
-    add_page, add_permission, remove_page, rename_page, set_app_example, set_app_name, NewPage,
+    add_page, add_permission, remove_page, rename_page, set_app_database, set_app_example,
+    set_app_name, NewPage,
 };
 pub use model::{
     variant_name, AppSettings, AuthSettings, Config, Database, Group, Page, PageTitles, Permission,

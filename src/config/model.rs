@@ -50,15 +50,17 @@ pub const EXAMPLE_CODENAME: &str = "delete_note";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Database {
     Sqlite,
+    Postgres,
 }
 
 impl Database {
     /// Every database rdauth can generate code for, as written in `rdauth.toml`.
-    pub const SUPPORTED: &'static [&'static str] = &["sqlite"];
+    pub const SUPPORTED: &'static [&'static str] = &["sqlite", "postgres"];
 
     pub fn parse(value: &str) -> Option<Self> {
         match value {
             "sqlite" => Some(Database::Sqlite),
+            "postgres" => Some(Database::Postgres),
             _ => None,
         }
     }
@@ -66,6 +68,7 @@ impl Database {
     pub fn as_str(self) -> &'static str {
         match self {
             Database::Sqlite => "sqlite",
+            Database::Postgres => "postgres",
         }
     }
 }

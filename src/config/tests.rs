@@ -18,7 +18,12 @@ fn messages(source: &str) -> Vec<String> {
 
 #[test]
 fn default_config_template_gives_defaults() {
-    let text = crate::commands::new::render_default_config("myshop", true).unwrap();
+    let text = crate::commands::new::render_default_config(
+        "myshop",
+        true,
+        crate::config::Database::Sqlite,
+    )
+    .unwrap();
     let config = load(&text, "rdauth.toml", None).unwrap();
     assert_eq!(config.app.name, "myshop");
     assert_eq!(config.app.database, Database::Sqlite);
@@ -33,7 +38,12 @@ fn default_config_template_gives_defaults() {
 
 #[test]
 fn default_config_template_lists_every_key() {
-    let text = crate::commands::new::render_default_config("myshop", true).unwrap();
+    let text = crate::commands::new::render_default_config(
+        "myshop",
+        true,
+        crate::config::Database::Sqlite,
+    )
+    .unwrap();
     let document: toml_edit::DocumentMut = text.parse().unwrap();
     for key in parse::AUTH_KEYS {
         assert!(document["auth"].get(key).is_some(), "`auth.{key}` missing");

@@ -24,6 +24,7 @@ pub use reconcile::{
 };
 pub use writer::{read_mode, DiskWriter, FileMode, RecordedChange, RecordingWriter, Writer};
 
+use crate::config::Database;
 use crate::plan::Plan;
 
 /// Writes `plan` into an empty app folder and returns the manifest it recorded.
@@ -47,16 +48,22 @@ pub fn write_new(writer: &mut dyn Writer, plan: &Plan, rdauth_version: &str) -> 
 /// Returns the contents of a new app's `.env`: a fresh random `SECRET_KEY` and the local
 /// database. `APP_URL` stays commented out, so that it follows `serve --bind` until a
 /// deployment sets it.
-pub fn env_file(app_name: &str) -> Result<String> {
+pub fn env_file(app_name: &str, database: Database) -> Result<String> {
     let mut secret = [0u8; 32];
     getrandom::fill(&mut secret)
         .map_err(|error| anyhow::anyhow!("{error}"))
         .context("failed to read random bytes from the operating system for `SECRET_KEY`")?;
+    let database_url = match database {
+        Database::Sqlite => format!("sqlite://{app_name}.db?mode=rwc"),
+        // A local server's default socket and the login name as the role; `createdb` makes
+        // the database.
+        Database::Postgres => format!("postgres:///{app_name}"),
+    };
     Ok(format!(
         "# Local settings for `{app_name}`. Keep this file out of version control: it holds the\n\
          # key that signs session and CSRF cookies.\n\
          SECRET_KEY={}\n\
-         DATABASE_URL=sqlite://{app_name}.db?mode=rwc\n\
+         DATABASE_URL={database_url}\n\
          # The public URL; without it, `http://` and the address `serve` listens on.\n\
          # APP_URL=https://example.com\n",
         hex::encode(secret)
@@ -69,8 +76,8 @@ mod tests {
 
     #[test]
     fn env_file_has_fresh_secret() {
-        let first = env_file("myshop").unwrap();
-        let second = env_file("myshop").unwrap();
+        let first = env_file("myshop", Database::Sqlite).unwrap();
+        let second = env_file("myshop", Database::Sqlite).unwrap();
         assert_ne!(first, second);
         let secret = first
             .lines()

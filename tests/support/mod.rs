@@ -34,18 +34,30 @@ pub fn generate(parent: &Path, name: &str, config: &str) -> PathBuf {
 }
 
 pub fn cargo(app: &Path, args: &[&str]) -> Output {
+    cargo_with_env(app, args, &[])
+}
+
+/// Runs cargo in `app` with extra environment variables and asserts that it succeeded.
+pub fn cargo_with_env(app: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let output = cargo_output(app, args, env);
+    assert_success(&format!("cargo {}", args.join(" ")), &output);
+    output
+}
+
+/// Runs cargo in `app` with extra environment variables, successful or not.
+pub fn cargo_output(app: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let _serial = CARGO
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let output = Command::new(env!("CARGO"))
+    Command::new(env!("CARGO"))
         .args(args)
         .current_dir(app)
         .env("CARGO_TARGET_DIR", target_dir())
         .env_remove("RUSTFLAGS")
+        .env_remove("DATABASE_URL")
+        .envs(env.iter().copied())
         .output()
-        .unwrap();
-    assert_success(&format!("cargo {}", args.join(" ")), &output);
-    output
+        .unwrap()
 }
 
 pub fn assert_success(what: &str, output: &Output) {
@@ -57,3 +69,5 @@ pub fn assert_success(what: &str, output: &Output) {
         String::from_utf8_lossy(&output.stderr),
     );
 }
+
+pub mod services;

@@ -18,6 +18,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::auth::password::Hasher;
 use crate::auth::session_store::SqlSessionStore;
+use crate::bridge::notices::Notices;
 use crate::bridge::registry::SocketRegistry;
 use crate::bridge::socket::EventStack;
 use crate::db::{self, Pool};
@@ -37,18 +38,23 @@ pub struct AppState {
     pub env: Arc<Env>,
     pub hasher: Hasher,
     pub mailer: Mailer,
-    /// Open event sockets, to tell them when their session ends.
+    /// Open event sockets of this process.
     pub sockets: SocketRegistry,
+    /// Tells the sockets of a session or a user, on every instance, that it ended.
+    pub notices: Notices,
 }
 
 impl AppState {
     pub async fn new(pool: Pool, env: Env, mailer: Mailer) -> anyhow::Result<Self> {
+        let sockets = SocketRegistry::default();
+        let notices = Notices::start(&pool, sockets.clone()).await?;
         Ok(Self {
             pool,
             env: Arc::new(env),
             hasher: Hasher::new().await?,
             mailer,
-            sockets: SocketRegistry::default(),
+            sockets,
+            notices,
         })
     }
 }

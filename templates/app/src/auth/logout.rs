@@ -20,8 +20,9 @@ pub async fn submit(State(state): State<AppState>, page: PageContext) -> AppResu
     session::logout(&page.session).await?;
     if let Some(id) = session_id {
         state
-            .sockets
-            .end_session(&id.to_string(), AUTH.post_logout_url);
+            .notices
+            .end_session(&id.to_string(), AUTH.post_logout_url)
+            .await;
     }
     Ok(see_other(AUTH.post_logout_url))
 }

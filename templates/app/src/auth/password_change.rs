@@ -105,7 +105,10 @@ pub async fn submit(
     delete_user_sessions(&state.pool, signed_in.id, page.session.id()).await?;
     // Every socket of the user is bound to a session that no longer exists, this browser's
     // included. The push makes them reload, which picks up the new session.
-    state.sockets.end_user(signed_in.id, None, AUTH.login_url);
+    state
+        .notices
+        .end_user(signed_in.id, None, AUTH.login_url)
+        .await;
     tracing::info!(user_id = signed_in.id, "password changed");
 
     messages::add(&page.session, Level::Success, "Your password was changed.").await?;

@@ -250,7 +250,7 @@ pub async fn submit_confirm(
     tx.commit().await?;
 
     delete_user_sessions(&state.pool, user.id, None).await?;
-    state.sockets.end_user(user.id, None, AUTH.login_url);
+    state.notices.end_user(user.id, None, AUTH.login_url).await;
     page.session.flush().await?;
     tracing::info!(user_id = user.id, "password reset");
 

@@ -1,12 +1,13 @@
 //! Users: the database row, identity normalization, and account administration queries.
 
 use std::collections::BTreeSet;
+use std::sync::LazyLock;
 
 use anyhow::{bail, Context};
 use serde::Serialize;
 use unicode_normalization::UnicodeNormalization;
 
-use crate::db::Pool;
+use crate::db::{Db, Pool};
 use crate::permissions::Permission;
 
 /// Maximum username length, in characters.
@@ -220,38 +221,29 @@ pub async fn password_hash(pool: &Pool, user_id: i64) -> sqlx::Result<Option<Str
 /// Loads the user with their permissions and groups, or `None` when the user is gone.
 ///
 /// One query does it, because it runs for every request and every event: the permissions
-/// come back space-separated (keys are identifiers) and the groups as a JSON array.
+/// and the groups each come back as one string, joined with a control character that no
+/// name contains.
 pub async fn load_auth_user(pool: &Pool, id: i64) -> sqlx::Result<Option<AuthUser>> {
-    let sql = format!(
-        "SELECT {USER_COLUMNS}, \
-         (SELECT group_concat(key, ' ') FROM ( \
-             SELECT p.app_label || '.' || p.codename AS key FROM auth_permissions p \
-             JOIN user_permissions up ON up.permission_id = p.id WHERE up.user_id = $1 \
-             UNION \
-             SELECT p.app_label || '.' || p.codename FROM auth_permissions p \
-             JOIN group_permissions gp ON gp.permission_id = p.id \
-             JOIN user_groups ug ON ug.group_id = gp.group_id WHERE ug.user_id = $1 \
-         )) AS permission_keys, \
-         (SELECT json_group_array(name) FROM ( \
-             SELECT g.name FROM auth_groups g JOIN user_groups ug ON ug.group_id = g.id \
-             WHERE ug.user_id = $1 ORDER BY g.name \
-         )) AS group_names \
-         FROM users WHERE id = $1"
-    );
-    let row: Option<UserWithGrants> = sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?;
+    let row: Option<UserWithGrants> = sqlx::query_as(&LOAD_AUTH_USER_SQL)
+        .bind(id)
+        .bind(GRANT_SEPARATOR.to_string())
+        .fetch_optional(pool)
+        .await?;
     let Some(row) = row else {
         return Ok(None);
     };
 
-    let permissions = row
-        .permission_keys
-        .unwrap_or_default()
-        .split(' ')
-        .filter(|key| !key.is_empty())
-        .map(str::to_owned)
-        .collect();
-    let groups =
-        serde_json::from_str(&row.group_names).map_err(|err| sqlx::Error::Decode(Box::new(err)))?;
+    let split = |joined: Option<String>| -> Vec<String> {
+        joined
+            .unwrap_or_default()
+            .split(GRANT_SEPARATOR)
+            .filter(|name| !name.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let permissions = split(row.permission_keys).into_iter().collect();
+    let mut groups = split(row.group_names);
+    groups.sort();
     Ok(Some(AuthUser {
         user: row.user,
         permissions,
@@ -259,12 +251,33 @@ pub async fn load_auth_user(pool: &Pool, id: i64) -> sqlx::Result<Option<AuthUse
     }))
 }
 
+/// Joins permission keys and group names in [`LOAD_AUTH_USER_SQL`]'s result.
+const GRANT_SEPARATOR: char = '\u{1f}';
+
+/// The query of [`load_auth_user`], built once.
+static LOAD_AUTH_USER_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {USER_COLUMNS}, \
+         (SELECT string_agg(key, $2) FROM ( \
+             SELECT p.app_label || '.' || p.codename AS key FROM auth_permissions p \
+             JOIN user_permissions up ON up.permission_id = p.id WHERE up.user_id = $1 \
+             UNION \
+             SELECT p.app_label || '.' || p.codename FROM auth_permissions p \
+             JOIN group_permissions gp ON gp.permission_id = p.id \
+             JOIN user_groups ug ON ug.group_id = gp.group_id WHERE ug.user_id = $1 \
+         ) AS held) AS permission_keys, \
+         (SELECT string_agg(g.name, $2) FROM auth_groups g \
+             JOIN user_groups ug ON ug.group_id = g.id WHERE ug.user_id = $1) AS group_names \
+         FROM users WHERE id = $1"
+    )
+});
+
 #[derive(sqlx::FromRow)]
 struct UserWithGrants {
     #[sqlx(flatten)]
     user: User,
     permission_keys: Option<String>,
-    group_names: String,
+    group_names: Option<String>,
 }
 
 /// A new account to create.
@@ -330,7 +343,7 @@ pub async fn set_password(pool: &Pool, user_id: i64, password_hash: &str) -> sql
 
 /// [`set_password`] inside a transaction the caller commits.
 pub async fn set_password_in(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, Db>,
     user_id: i64,
     password_hash: &str,
 ) -> sqlx::Result<i64> {

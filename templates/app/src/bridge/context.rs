@@ -236,7 +236,10 @@ impl EventContext {
         session::logout(&self.session).await?;
         if let Some(id) = session_id {
             let push_to = AUTH.post_logout_url.to_owned();
-            self.state.sockets.end_session(&id.to_string(), &push_to);
+            self.state
+                .notices
+                .end_session(&id.to_string(), &push_to)
+                .await;
         }
         self.user = CurrentUser::default();
         self.redirect(AUTH.post_logout_url);

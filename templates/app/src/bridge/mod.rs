@@ -14,6 +14,7 @@
 pub mod context;
 pub mod dispatch;
 pub mod handoff;
+pub mod notices;
 pub mod protocol;
 pub mod registry;
 pub mod socket;

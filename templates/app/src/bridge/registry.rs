@@ -1,5 +1,6 @@
 //! The open sockets of this process, by session and by user, so that a logout or a password
-//! change can tell the other sockets at once.
+//! change can tell the other sockets at once. [`crate::bridge::notices`] decides which
+//! processes hear of such a change; this registry delivers it to the sockets of one.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -7,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
 
+use crate::bridge::notices::Notice;
 use crate::bridge::protocol::{to_text, Push};
 
 /// A frame for a socket's writer task.
@@ -82,19 +84,25 @@ impl SocketRegistry {
         self.sockets().remove(&socket_id);
     }
 
-    /// Pushes `session_ended` to every socket of the session, redirecting to `redirect`.
-    pub fn end_session(&self, session_key: &str, redirect: &str) {
-        self.push(|entry| entry.session_key == session_key, redirect);
-    }
-
-    /// Pushes `session_ended` to every socket of the user except those of `keep_session`.
-    pub fn end_user(&self, user_id: i64, keep_session: Option<&str>, redirect: &str) {
-        self.push(
-            |entry| {
-                entry.user_id == Some(user_id) && Some(entry.session_key.as_str()) != keep_session
-            },
-            redirect,
-        );
+    /// Pushes `session_ended` to the sockets of this process that `notice` names.
+    pub fn deliver(&self, notice: &Notice) {
+        match notice {
+            Notice::SessionEnded {
+                session_key,
+                redirect,
+            } => self.push(|entry| entry.session_key == *session_key, redirect),
+            Notice::UserSignedOut {
+                user_id,
+                keep_session,
+                redirect,
+            } => self.push(
+                |entry| {
+                    entry.user_id == Some(*user_id)
+                        && Some(&entry.session_key) != keep_session.as_ref()
+                },
+                redirect,
+            ),
+        }
     }
 
     fn push(&self, matches: impl Fn(&Entry) -> bool, redirect: &str) {
