@@ -1,20 +1,15 @@
 //! End-to-end tests: generate apps with `rdauth new`, build them with cargo, and drive them.
 //! The first run needs crates.io (or a filled cargo cache) for the app's dependencies.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
+use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
-use reqwest::blocking::{Client, Response};
-use reqwest::redirect::Policy;
 use reqwest::StatusCode;
 
 mod support;
 
+use support::served::{location, Browser, Server};
 use support::services::Postgres;
 use support::{assert_success, cargo, cargo_output, cargo_with_env, generate, target_dir};
 
@@ -94,141 +89,6 @@ fn postgres_app_passes_fmt_clippy_and_tests() {
         stdout.contains("the tests need a PostgreSQL database: set `DATABASE_URL`"),
         "{stdout}"
     );
-}
-
-/// A running server process whose log is collected; it is killed on drop.
-struct Server {
-    child: Child,
-    log: Arc<Mutex<String>>,
-    base: String,
-}
-
-impl Server {
-    fn start(binary: &Path, app: &Path, database_url: &str) -> Server {
-        let port = free_port();
-        let base = format!("http://127.0.0.1:{port}");
-        let mut child = Command::new(binary)
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-            .current_dir(app)
-            .env("DATABASE_URL", database_url)
-            .env("APP_URL", &base)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-
-        let log = Arc::new(Mutex::new(String::new()));
-        let stderr = child.stderr.take().unwrap();
-        let sink = log.clone();
-        thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let mut log = sink.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
-
-        let server = Server { child, log, base };
-        server.wait_for_log("listening");
-        server
-    }
-
-    fn wait_for_log(&self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let log = self.log.lock().unwrap().clone();
-            if log.contains(needle) {
-                return log;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no `{needle}` in the server log:\n{log}"
-            );
-            thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A cookie-keeping HTTP client that does not follow redirects, like one browser profile.
-struct Browser {
-    client: Client,
-    base: String,
-}
-
-impl Browser {
-    fn new(server: &Server) -> Browser {
-        let client = Client::builder()
-            .cookie_store(true)
-            .redirect(Policy::none())
-            .build()
-            .unwrap();
-        Browser {
-            client,
-            base: server.base.clone(),
-        }
-    }
-
-    fn get(&self, path: &str) -> Response {
-        self.client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .unwrap()
-    }
-
-    fn text(&self, path: &str) -> String {
-        self.get(path).text().unwrap()
-    }
-
-    /// Opens `page` for its CSRF token, then posts `fields` to `action`.
-    fn submit(&self, page: &str, action: &str, fields: &[(&str, &str)]) -> Response {
-        let token = csrf_token(&self.text(page));
-        let mut form = fields.to_vec();
-        form.push(("csrf_token", &token));
-        self.client
-            .post(format!("{}{action}", self.base))
-            .form(&form)
-            .send()
-            .unwrap()
-    }
-
-    fn login(&self, username: &str, password: &str) -> Response {
-        self.submit(
-            "/login",
-            "/login",
-            &[("username", username), ("password", password)],
-        )
-    }
-
-    fn is_signed_in(&self) -> bool {
-        self.text("/login").contains("Signed in as")
-    }
-}
-
-fn csrf_token(html: &str) -> String {
-    let marker = r#"<meta name="csrf-token" content=""#;
-    let start = html.find(marker).expect("the page has a CSRF meta tag") + marker.len();
-    let end = start + html[start..].find('"').unwrap();
-    html[start..end].to_owned()
-}
-
-fn location(response: &Response) -> String {
-    response.headers()["location"].to_str().unwrap().to_owned()
 }
 
 /// The whole life of an app, as a new user meets it: generate, build, migrate, create a

@@ -575,3 +575,43 @@ fn sync_help_shows_examples() {
     }
     assert_cmd_snapshot!(rdauth(folder.path()).args(["sync", "--help"]));
 }
+
+#[test]
+fn database_switch_regenerates_the_database_layer_and_keeps_edits() {
+    let (_folder, app) = new_app(None);
+    let helper = "\n/// Rows in the users table, for the shop's dashboard.\npub async fn count_users(pool: &Pool) -> sqlx::Result<i64> {\n    sqlx::query_scalar(\"SELECT COUNT(*) FROM users\")\n        .fetch_one(pool)\n        .await\n}\n";
+    let db = app.join("src/db.rs");
+    let original = fs::read_to_string(&db).unwrap();
+    fs::write(&db, format!("{original}{helper}")).unwrap();
+
+    set_config(&app, "database = \"sqlite\"", "database = \"postgres\"");
+    let output = run(&app, &["sync"]);
+    assert_exit(&output, 0);
+    assert!(
+        stderr(&output).contains("Merging src/db.rs"),
+        "{}",
+        stderr(&output)
+    );
+
+    let merged = fs::read_to_string(&db).unwrap();
+    let after = plan_app(&app);
+    assert_eq!(merged, format!("{}{helper}", planned(&after, "src/db.rs")));
+    assert!(merged.contains("pub type Pool = PgPool;"), "{merged}");
+    assert!(!merged.to_lowercase().contains("sqlite"), "{merged}");
+
+    // The new backend's migrations start their own history; the written ones stay.
+    for name in [
+        "0001_create_auth_tables.sql",
+        "0002_create_login_handoffs.sql",
+        "0003_create_notes.sql",
+    ] {
+        assert!(
+            app.join("migrations/postgres").join(name).is_file(),
+            "{name}"
+        );
+        assert!(app.join("migrations/sqlite").join(name).is_file(), "{name}");
+    }
+    let cargo_toml = fs::read_to_string(app.join("Cargo.toml")).unwrap();
+    assert!(cargo_toml.contains("\"postgres\""), "{cargo_toml}");
+    assert_exit(&run(&app, &["sync", "--check"]), 0);
+}

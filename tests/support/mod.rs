@@ -70,4 +70,5 @@ pub fn assert_success(what: &str, output: &Output) {
     );
 }
 
+pub mod served;
 pub mod services;
