@@ -255,12 +255,38 @@ fn new_database_postgres_writes_only_postgres_code() {
     let cargo_toml = fs::read_to_string(app.join("Cargo.toml")).unwrap();
     assert!(cargo_toml.contains("\"postgres\""), "{cargo_toml}");
     assert!(!cargo_toml.contains("sqlite"), "{cargo_toml}");
-    for file in ["src/db.rs", "src/bridge/notices.rs", "tests/common/mod.rs"] {
-        let source = fs::read_to_string(app.join(file)).unwrap();
-        assert!(
-            !source.to_lowercase().contains("sqlite"),
-            "{file}: {source}"
-        );
+    assert_code_lacks(&app, &["sqlite"]);
+}
+
+#[test]
+fn new_sqlite_app_has_no_postgres_code() {
+    let folder = tempfile::tempdir().unwrap();
+    let output = rdauth(folder.path())
+        .args(["new", "myshop"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let app = folder.path().join("myshop");
+    assert!(!app.join("migrations/postgres").exists());
+    assert_code_lacks(&app, &["postgres", "pgpool", "pg_notify"]);
+}
+
+/// Asserts that no file under the app's `src/`, `tests/` and `benches/` mentions any of
+/// `words`, ignoring case.
+fn assert_code_lacks(app: &Path, words: &[&str]) {
+    let mut pending = vec![app.join("src"), app.join("tests"), app.join("benches")];
+    while let Some(dir) = pending.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let source = fs::read_to_string(&path).unwrap().to_lowercase();
+            for word in words {
+                assert!(!source.contains(word), "{} mentions {word}", path.display());
+            }
+        }
     }
 }
 
