@@ -1,6 +1,7 @@
 //! End-to-end test of `rdauth sync` on a real app: generate it, edit generated code, change
 //! `rdauth.toml` by hand and through `rdauth add`, sync, and check that the app still builds,
-//! its tests pass, and both the new settings and the user's edits are live.
+//! its tests pass, and both the new settings and the user's edits are live; then move it to
+//! PostgreSQL the same way.
 //! The first run needs crates.io (or a filled cargo cache) for the app's dependencies.
 
 use std::fs;
@@ -9,7 +10,8 @@ use std::process::{Command, Output};
 
 mod support;
 
-use support::{assert_success, cargo, target_dir};
+use support::services::Postgres;
+use support::{assert_success, cargo, cargo_with_env, target_dir};
 
 fn rdauth(folder: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rdauth"))
@@ -120,6 +122,36 @@ fn synced_app_builds_and_keeps_edits() {
         .output()
         .unwrap();
     assert_success("syncshop migrate", &migrate);
+    let log = String::from_utf8_lossy(&migrate.stderr);
+    assert!(log.contains("shop.view_report"), "{log}");
+
+    // Moving to PostgreSQL regenerates the database layer and keeps the user's edits.
+    replace_in(&config, "database = \"sqlite\"", "database = \"postgres\"");
+    let sync = rdauth(&app, &["sync"]);
+    assert_success("rdauth sync to postgres", &sync);
+    let synced = fs::read_to_string(&settings).unwrap();
+    assert!(synced.contains("pub const SUPPORT_EMAIL: &str = \"help@example.com\";"));
+    assert!(app
+        .join("migrations/postgres/0001_create_auth_tables.sql")
+        .is_file());
+    assert!(app
+        .join("migrations/sqlite/0001_create_auth_tables.sql")
+        .is_file());
+
+    let postgres = Postgres::start();
+    let database_url = postgres.create_database("syncshop");
+    cargo_with_env(
+        &app,
+        &["test", "--locked"],
+        &[("DATABASE_URL", &database_url)],
+    );
+    let migrate = Command::new(target_dir().join("debug/syncshop"))
+        .arg("migrate")
+        .current_dir(&app)
+        .env("DATABASE_URL", &database_url)
+        .output()
+        .unwrap();
+    assert_success("syncshop migrate on postgres", &migrate);
     let log = String::from_utf8_lossy(&migrate.stderr);
     assert!(log.contains("shop.view_report"), "{log}");
 }
