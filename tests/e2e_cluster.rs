@@ -220,9 +220,13 @@ impl Socket {
     }
 
     fn call(&mut self, event: &str) -> Value {
+        self.call_with(event, json!({}))
+    }
+
+    fn call_with(&mut self, event: &str, payload: Value) -> Value {
         let id = self.next_id;
         self.next_id += 1;
-        let frame = json!({"id": id, "event": event, "payload": {}});
+        let frame = json!({"id": id, "event": event, "payload": payload});
         self.socket.send(Message::text(frame.to_string())).unwrap();
         loop {
             let frame = self.next_frame();
@@ -234,8 +238,9 @@ impl Socket {
 }
 
 /// A login through one instance holds on the other; a logout through one instance reaches
-/// the sockets of both at once; the `deactivate` command reaches them too; and rate limits
-/// count the failures of one client across both instances, by the address nginx saw.
+/// the sockets of both at once; the `deactivate` command reaches them too; a login handoff
+/// made on one instance works once, on the other; and rate limits count the failures of one
+/// client across both instances, by the address nginx saw.
 #[test]
 fn two_instances_behind_nginx_behave_as_one_app() {
     let parent = tempfile::tempdir().unwrap();
@@ -328,6 +333,30 @@ fn two_instances_behind_nginx_behave_as_one_app() {
         );
     }
     assert!(!carol.is_signed_in());
+
+    // A login through an event on one instance hands its session over through the other, once.
+    cluster.create_user("dave");
+    let dave = cluster.browser();
+    let (mut socket, socket_instance) = cluster.socket(&dave, "/");
+    let credentials = json!({"username": "dave", "password": PASSWORD});
+    let reply = socket.call_with("auth.login", credentials);
+    let handoff = reply["actions"][0]["redirect"].as_str().unwrap().to_owned();
+    assert!(handoff.starts_with("/_auth/handoff?token="), "{reply}");
+    // nginx takes turns: after an answer from the socket's instance, the other one is next.
+    while upstream(&dave.get("/healthz")) != socket_instance {}
+    let redeemed = dave.get(&handoff);
+    assert_eq!(
+        redeemed.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        cluster.logs()
+    );
+    assert_ne!(upstream(&redeemed), socket_instance);
+    assert!(dave.is_signed_in());
+    while upstream(&dave.get("/healthz")) == socket_instance {}
+    let again = dave.get(&handoff);
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(upstream(&again), socket_instance);
 
     // Failed logins of one client count on both instances, under the address nginx saw.
     let client = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 5));
