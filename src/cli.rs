@@ -130,7 +130,8 @@ pub struct NewArgs {
     #[arg(long)]
     pub bare: bool,
 
-    /// The database to generate for (sets `[app] database`) [default: the config's, or sqlite]
+    /// The database to generate for, `sqlite` or `postgres` (sets `[app] database`) [default:
+    /// the config's, or sqlite]
     #[arg(long, value_name = "DATABASE", value_parser = parse_database)]
     pub database: Option<Database>,
 }
