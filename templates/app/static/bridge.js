@@ -83,6 +83,9 @@
   }
 
   function follow(actions) {
+    // A navigation is already under way, such as the logout form's own POST; starting
+    // another would abort it.
+    if (leaving) return;
     for (const action of actions || []) {
       if (action.redirect) {
         leaving = true;
