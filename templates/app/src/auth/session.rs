@@ -1,12 +1,14 @@
 //! Who is signed in: the session keys, the middleware that resolves the live user from the
 //! session row on every request, and signing in and out.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use tower_sessions::session::Id;
 use tower_sessions::Session;
 
 use crate::app::AppState;
@@ -65,7 +67,8 @@ pub async fn resolve_user(
     let Some(session) = request.extensions().get::<Session>().cloned() else {
         return AppError::Internal(anyhow::anyhow!("the session layer is missing")).into_response();
     };
-    let current = match load_current_user(&state, &session).await {
+    let resolving = load_current_user(&state, &session);
+    let current = match USER_WITH_SESSION.scope(RefCell::new(None), resolving).await {
         Ok(current) => current,
         Err(err) => return err.into_response(),
     };
@@ -87,7 +90,10 @@ pub async fn load_current_user(state: &AppState, session: &Session) -> AppResult
     };
     let version = session.get::<i64>(AUTH_VERSION_KEY).await?;
 
-    let user = user::load_auth_user(&state.pool, user_id).await?;
+    let user = match take_user_with_session(session.id()) {
+        Some(Some(user)) if user.user.id == user_id => Some(user),
+        _ => user::load_auth_user(&state.pool, user_id).await?,
+    };
     match user {
         Some(user) if user.user.is_active && Some(user.user.auth_version) == version => {
             Ok(CurrentUser(Some(Arc::new(user))))
@@ -98,6 +104,33 @@ pub async fn load_current_user(state: &AppState, session: &Session) -> AppResult
             Ok(CurrentUser::default())
         }
     }
+}
+
+tokio::task_local! {
+    /// Set while [`resolve_user`] loads the session: the session store then loads the user
+    /// in the same query as the session row and leaves the user here.
+    static USER_WITH_SESSION: RefCell<Option<(Id, Option<AuthUser>)>>;
+}
+
+/// Returns whether the session store should load the session's user along with it.
+pub fn wants_user_with_session() -> bool {
+    USER_WITH_SESSION.try_with(|_| ()).is_ok()
+}
+
+/// Keeps the user that the session store loaded with session `id`, for [`load_current_user`].
+pub fn keep_user_with_session(id: Id, user: Option<AuthUser>) {
+    // Outside `resolve_user` there is no slot, and the user is loaded again when needed.
+    let _ = USER_WITH_SESSION.try_with(|slot| *slot.borrow_mut() = Some((id, user)));
+}
+
+/// Takes what the session store loaded with the session `id`: `Some(None)` when the session
+/// row named no user that still exists, `None` when nothing was loaded with this session.
+fn take_user_with_session(id: Option<Id>) -> Option<Option<AuthUser>> {
+    let (loaded_id, user) = USER_WITH_SESSION
+        .try_with(|slot| slot.borrow_mut().take())
+        .ok()
+        .flatten()?;
+    (Some(loaded_id) == id).then_some(user)
 }
 
 /// Records activity at most once a minute, so that the inactivity expiry moves forward

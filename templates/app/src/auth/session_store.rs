@@ -5,13 +5,27 @@
 //! row can therefore never bring that session back by saving it, and an event of the bridge
 //! never creates a row at all.
 
+use std::sync::LazyLock;
+
 use async_trait::async_trait;
+use sqlx::Row;
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
-use crate::auth::session::USER_ID_KEY;
+use crate::auth::session::{self, USER_ID_KEY};
+use crate::auth::user::{self, GRANT_SEPARATOR};
 use crate::db::Pool;
+
+/// The session row with its user, permissions and groups, so that a request resolves its
+/// user in one round trip.
+static SESSION_WITH_USER_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT s.data, s.expires_at, {} FROM sessions s LEFT JOIN users u ON u.id = s.user_id \
+         WHERE s.id = $1 AND s.expires_at > $2",
+        user::auth_user_columns("u", "s.user_id", "$3")
+    )
+});
 
 #[derive(Clone, Debug)]
 pub struct SqlSessionStore {
@@ -96,17 +110,29 @@ impl SessionStore for SqlSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let row: Option<(Vec<u8>, i64)> = sqlx::query_as(
-            "SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2",
-        )
-        .bind(id.to_string())
-        .bind(OffsetDateTime::now_utc().unix_timestamp())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?;
-        let Some((data, expires_at)) = row else {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let with_user = session::wants_user_with_session();
+        let query = if with_user {
+            sqlx::query(&SESSION_WITH_USER_SQL)
+                .bind(id.to_string())
+                .bind(now)
+                .bind(GRANT_SEPARATOR.to_string())
+        } else {
+            sqlx::query("SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2")
+                .bind(id.to_string())
+                .bind(now)
+        };
+        let row = query.fetch_optional(&self.pool).await.map_err(backend)?;
+        let Some(row) = row else {
             return Ok(None);
         };
+
+        let data: Vec<u8> = row.try_get("data").map_err(backend)?;
+        let expires_at: i64 = row.try_get("expires_at").map_err(backend)?;
+        if with_user {
+            let user = user::auth_user_from_row(&row).map_err(backend)?;
+            session::keep_user_with_session(*id, user);
+        }
 
         let data = serde_json::from_slice(&data)
             .map_err(|err| session_store::Error::Decode(err.to_string()))?;

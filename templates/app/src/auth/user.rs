@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 
 use anyhow::{bail, Context};
 use serde::Serialize;
+use sqlx::{FromRow, Row};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::db::{Db, Pool};
@@ -222,17 +223,27 @@ pub async fn password_hash(pool: &Pool, user_id: i64) -> sqlx::Result<Option<Str
 ///
 /// One query does it, because it runs for every request and every event: the permissions
 /// and the groups each come back as one string, joined with a control character that no
-/// name contains.
+/// name contains. The session store loads the user in the same query as the session row
+/// when it can (see [`crate::auth::session`]); this is the query for the other cases.
 pub async fn load_auth_user(pool: &Pool, id: i64) -> sqlx::Result<Option<AuthUser>> {
-    let row: Option<UserWithGrants> = sqlx::query_as(&LOAD_AUTH_USER_SQL)
+    let row = sqlx::query(&LOAD_AUTH_USER_SQL)
         .bind(id)
         .bind(GRANT_SEPARATOR.to_string())
         .fetch_optional(pool)
         .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
+    match row {
+        Some(row) => auth_user_from_row(&row),
+        None => Ok(None),
+    }
+}
 
+/// Reads the user, their permissions and their groups from a row of [`LOAD_AUTH_USER_SQL`]
+/// or of the session store's joined query, or `None` when the row has no user.
+pub fn auth_user_from_row(row: &<Db as sqlx::Database>::Row) -> sqlx::Result<Option<AuthUser>> {
+    if row.try_get::<Option<i64>, _>("id")?.is_none() {
+        return Ok(None);
+    }
+    let row = UserWithGrants::from_row(row)?;
     let split = |joined: Option<String>| -> Vec<String> {
         joined
             .unwrap_or_default()
@@ -251,24 +262,38 @@ pub async fn load_auth_user(pool: &Pool, id: i64) -> sqlx::Result<Option<AuthUse
     }))
 }
 
-/// Joins permission keys and group names in [`LOAD_AUTH_USER_SQL`]'s result.
-const GRANT_SEPARATOR: char = '\u{1f}';
+/// Joins permission keys and group names in the queries that load a user with their grants.
+pub const GRANT_SEPARATOR: char = '\u{1f}';
+
+/// The columns that [`auth_user_from_row`] reads, for the user whose id is `user_id` (a
+/// column or a parameter) in the table aliased `table`, with the separator in parameter
+/// `separator`.
+pub fn auth_user_columns(table: &str, user_id: &str, separator: &str) -> String {
+    let columns: Vec<String> = USER_COLUMNS
+        .split(", ")
+        .map(|column| format!("{table}.{column}"))
+        .collect();
+    format!(
+        "{}, \
+         (SELECT string_agg(key, {separator}) FROM ( \
+             SELECT p.app_label || '.' || p.codename AS key FROM auth_permissions p \
+             JOIN user_permissions up ON up.permission_id = p.id WHERE up.user_id = {user_id} \
+             UNION \
+             SELECT p.app_label || '.' || p.codename FROM auth_permissions p \
+             JOIN group_permissions gp ON gp.permission_id = p.id \
+             JOIN user_groups ug ON ug.group_id = gp.group_id WHERE ug.user_id = {user_id} \
+         ) AS held) AS permission_keys, \
+         (SELECT string_agg(g.name, {separator}) FROM auth_groups g \
+             JOIN user_groups ug ON ug.group_id = g.id WHERE ug.user_id = {user_id}) AS group_names",
+        columns.join(", ")
+    )
+}
 
 /// The query of [`load_auth_user`], built once.
 static LOAD_AUTH_USER_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "SELECT {USER_COLUMNS}, \
-         (SELECT string_agg(key, $2) FROM ( \
-             SELECT p.app_label || '.' || p.codename AS key FROM auth_permissions p \
-             JOIN user_permissions up ON up.permission_id = p.id WHERE up.user_id = $1 \
-             UNION \
-             SELECT p.app_label || '.' || p.codename FROM auth_permissions p \
-             JOIN group_permissions gp ON gp.permission_id = p.id \
-             JOIN user_groups ug ON ug.group_id = gp.group_id WHERE ug.user_id = $1 \
-         ) AS held) AS permission_keys, \
-         (SELECT string_agg(g.name, $2) FROM auth_groups g \
-             JOIN user_groups ug ON ug.group_id = g.id WHERE ug.user_id = $1) AS group_names \
-         FROM users WHERE id = $1"
+        "SELECT {} FROM users u WHERE u.id = $1",
+        auth_user_columns("u", "$1", "$2")
     )
 });
 
