@@ -1,15 +1,14 @@
 //! End-to-end tests: generate apps with `rdauth new`, build them with cargo, and drive them.
 //! The first run needs crates.io (or a filled cargo cache) for the app's dependencies.
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use reqwest::StatusCode;
 
 mod support;
 
-use support::served::{location, Browser, Server};
+use support::served::{create_superuser, location, Browser, Server};
 use support::services::Postgres;
 use support::{assert_success, cargo, cargo_output, cargo_with_env, generate, target_dir};
 
@@ -29,33 +28,16 @@ fn generated_apps_pass_fmt_clippy_and_tests() {
         "tricky_titles",
     ] {
         let app = generate(parent.path(), &format!("app_{config}"), config);
-        cargo(&app, &["fmt", "--check"]);
-        let clippy = cargo(
-            &app,
-            &[
-                "clippy",
-                "--locked",
-                "--all-targets",
-                "--",
-                "-D",
-                "warnings",
-            ],
-        );
-        let stderr = String::from_utf8_lossy(&clippy.stderr);
-        assert!(!stderr.contains("warning:"), "{config}: {stderr}");
+        assert_formatted_and_lint_free(&app);
         cargo(&app, &["test", "--locked"]);
     }
 }
 
-/// The PostgreSQL app is formatted and lint-free, and passes its own tests against a real
-/// server; without `DATABASE_URL` its tests fail and say what to set.
-#[test]
-fn postgres_app_passes_fmt_clippy_and_tests() {
-    let parent = tempfile::tempdir().unwrap();
-    let app = generate(parent.path(), "app_postgres", "postgres");
-    cargo(&app, &["fmt", "--check"]);
+/// Asserts that the app passes `cargo fmt --check` and clippy with warnings denied.
+fn assert_formatted_and_lint_free(app: &Path) {
+    cargo(app, &["fmt", "--check"]);
     let clippy = cargo(
-        &app,
+        app,
         &[
             "clippy",
             "--locked",
@@ -66,7 +48,16 @@ fn postgres_app_passes_fmt_clippy_and_tests() {
         ],
     );
     let stderr = String::from_utf8_lossy(&clippy.stderr);
-    assert!(!stderr.contains("warning:"), "{stderr}");
+    assert!(!stderr.contains("warning:"), "{}: {stderr}", app.display());
+}
+
+/// The PostgreSQL app is formatted and lint-free, and passes its own tests against a real
+/// server; without `DATABASE_URL` its tests fail and say what to set.
+#[test]
+fn postgres_app_passes_fmt_clippy_and_tests() {
+    let parent = tempfile::tempdir().unwrap();
+    let app = generate(parent.path(), "app_postgres", "postgres");
+    assert_formatted_and_lint_free(&app);
 
     let postgres = Postgres::start();
     let database_url = postgres.create_database("app_postgres_test");
@@ -116,26 +107,7 @@ fn served_app_handles_the_auth_flows() {
     assert!(log.contains("billing.view_invoice"), "{log}");
     assert!(log.contains("Billing Staff"), "{log}");
 
-    let mut createsuperuser = Command::new(&binary)
-        .args([
-            "createsuperuser",
-            "--username",
-            "admin",
-            "--email",
-            "admin@example.com",
-            "--password-stdin",
-        ])
-        .current_dir(&app)
-        .env("DATABASE_URL", &database_url)
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(createsuperuser.stdin.take().unwrap(), "{ADMIN_PASSWORD}").unwrap();
-    assert_success(
-        "shop createsuperuser",
-        &createsuperuser.wait_with_output().unwrap(),
-    );
+    create_superuser(&binary, &app, &database_url, "admin", ADMIN_PASSWORD);
 
     // Without a secret key the server refuses to start.
     let refused = Command::new(&binary)

@@ -5,10 +5,9 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, TcpStream};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use reqwest::blocking::Response;
@@ -19,7 +18,7 @@ use tungstenite::{Message, WebSocket};
 
 mod support;
 
-use support::served::{csrf_token, Browser, Server};
+use support::served::{create_superuser, csrf_token, Browser, Server};
 use support::services::{free_port, Nginx, Postgres};
 use support::{assert_success, cargo, generate, target_dir};
 
@@ -103,25 +102,12 @@ impl Cluster {
     }
 
     fn create_user(&self, username: &str) {
-        let mut child = Command::new(&self.binary)
-            .args([
-                "createsuperuser",
-                "--username",
-                username,
-                "--email",
-                &format!("{username}@example.com"),
-                "--password-stdin",
-            ])
-            .current_dir(&self.app)
-            .env("DATABASE_URL", &self.database_url)
-            .stdin(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
-        assert_success(
-            "cluster createsuperuser",
-            &child.wait_with_output().unwrap(),
+        create_superuser(
+            &self.binary,
+            &self.app,
+            &self.database_url,
+            username,
+            PASSWORD,
         );
     }
 

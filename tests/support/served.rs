@@ -1,6 +1,6 @@
 //! A generated app served as a process, and a cookie-keeping HTTP client to drive it.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::net::IpAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -13,7 +13,39 @@ use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::HeaderValue;
 use reqwest::redirect::Policy;
 
+use super::assert_success;
 use super::services::free_port;
+
+/// Runs the app's `createsuperuser` with `password` on standard input; the e-mail address is
+/// `USERNAME@example.com`.
+pub fn create_superuser(
+    binary: &Path,
+    app: &Path,
+    database_url: &str,
+    username: &str,
+    password: &str,
+) {
+    let mut child = Command::new(binary)
+        .args([
+            "createsuperuser",
+            "--username",
+            username,
+            "--email",
+            &format!("{username}@example.com"),
+            "--password-stdin",
+        ])
+        .current_dir(app)
+        .env("DATABASE_URL", database_url)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    assert_success(
+        &format!("createsuperuser {username}"),
+        &child.wait_with_output().unwrap(),
+    );
+}
 
 /// A running server process whose log is collected; it is killed on drop.
 pub struct Server {
