@@ -1,7 +1,7 @@
 //! A PostgreSQL app as a cluster: one private PostgreSQL server, two instances of the app on
 //! 127.0.0.1, and nginx in front of them with the app's own `deploy/nginx.conf`. Every request
 //! and socket of the test goes through nginx; a header that the test adds to the proxy's
-//! configuration names the instance that answered.
+//! configuration names the instance that served it.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -112,7 +112,7 @@ impl Cluster {
     }
 
     /// Opens the event socket of `page` through the proxy with the browser's cookies, and
-    /// returns it with the instance that holds it.
+    /// returns it with the address of the instance that serves it.
     fn socket(&self, browser: &Browser, page: &str) -> (Socket, String) {
         let csrf = csrf_token(&browser.text(page));
         let url = format!(
@@ -138,7 +138,7 @@ impl Cluster {
         (Socket { socket, next_id: 1 }, instance)
     }
 
-    /// The instances' and the proxy's logs, for a failure message.
+    /// Returns the instances' and the proxy's logs, for a failure message.
     fn logs(&self) -> String {
         format!(
             "--- instance 1\n{}\n--- instance 2\n{}\n--- nginx\n{}",
@@ -149,8 +149,8 @@ impl Cluster {
     }
 }
 
-/// The shipped configuration with the test's ports, plus a header naming the instance that
-/// answered each request.
+/// Returns the shipped configuration with the test's ports, plus a header naming the instance
+/// that served each request.
 fn proxy_config(shipped: &str, proxy_port: u16, ports: [u16; 2]) -> String {
     let replaced = shipped
         .replace("listen 80;", &format!("listen 127.0.0.1:{proxy_port};"))
@@ -193,7 +193,7 @@ struct Socket {
 }
 
 impl Socket {
-    /// The next text frame; pings are answered on the way.
+    /// Returns the next text frame. tungstenite replies to pings while reading.
     fn next_frame(&mut self) -> Value {
         loop {
             match self.socket.read() {
@@ -223,10 +223,10 @@ impl Socket {
     }
 }
 
-/// A login through one instance holds on the other; a logout through one instance reaches
-/// the sockets of both at once; the `deactivate` command reaches them too; a login handoff
-/// made on one instance works once, on the other; and rate limits count the failures of one
-/// client across both instances, by the address nginx saw.
+/// Two instances behind nginx act as one app. A login through one instance is valid on the
+/// other, and a logout or `deactivate` reaches the sockets of both at once. A login handoff
+/// made on one instance works once, on the other. Rate limits count one client's failures
+/// across both instances, by the address nginx reports.
 #[test]
 fn two_instances_behind_nginx_behave_as_one_app() {
     let parent = tempfile::tempdir().unwrap();

@@ -97,7 +97,7 @@ impl Server {
         server
     }
 
-    /// The server's log so far.
+    /// Returns the server's log so far.
     pub fn log(&self) -> String {
         self.log.lock().unwrap().clone()
     }
@@ -137,13 +137,13 @@ impl Browser {
         Browser::at(&server.base)
     }
 
-    /// A browser of the app at `base`, such as a proxy in front of it.
+    /// Creates a browser of the app at `base`, such as a proxy in front of it.
     pub fn at(base: &str) -> Browser {
         Browser::build(base, Client::builder())
     }
 
-    /// A browser whose connections come from `local`, a loopback address such as 127.0.0.5, so
-    /// that a proxy sees it as a client of its own.
+    /// Creates a browser whose connections come from `local`, a loopback address such as
+    /// 127.0.0.5, so that a proxy counts it as a client of its own.
     pub fn from_address(base: &str, local: IpAddr) -> Browser {
         Browser::build(base, Client::builder().local_address(local))
     }
@@ -162,7 +162,7 @@ impl Browser {
         }
     }
 
-    /// The `Cookie` header this browser sends to the app.
+    /// Returns the `Cookie` header this browser sends to the app.
     pub fn cookies(&self) -> Option<HeaderValue> {
         self.jar.cookies(&self.base.parse().unwrap())
     }
