@@ -592,6 +592,15 @@ fn database_switch_regenerates_the_database_layer_and_keeps_edits() {
         "{}",
         stderr(&output)
     );
+    // `.env` still names the SQLite file, which sync leaves alone but points out.
+    assert!(
+        stderr(&output).contains(
+            "warning: `DATABASE_URL` in `.env` is not a PostgreSQL URL; point it at the app's \
+             new database before running the app"
+        ),
+        "{}",
+        stderr(&output)
+    );
 
     let merged = fs::read_to_string(&db).unwrap();
     let after = plan_app(&app);
@@ -614,4 +623,18 @@ fn database_switch_regenerates_the_database_layer_and_keeps_edits() {
     let cargo_toml = fs::read_to_string(app.join("Cargo.toml")).unwrap();
     assert!(cargo_toml.contains("\"postgres\""), "{cargo_toml}");
     assert_exit(&run(&app, &["sync", "--check"]), 0);
+
+    // Once `.env` names a PostgreSQL database, sync has nothing to point out.
+    fs::write(
+        app.join(".env"),
+        "SECRET_KEY=0123456789abcdef0123456789abcdef\nDATABASE_URL=postgres:///shop\n",
+    )
+    .unwrap();
+    let quiet = run(&app, &["sync"]);
+    assert_exit(&quiet, 0);
+    assert!(
+        !stderr(&quiet).contains("DATABASE_URL"),
+        "{}",
+        stderr(&quiet)
+    );
 }
