@@ -1,13 +1,12 @@
 //! A PostgreSQL app as a cluster: one private PostgreSQL server, two instances of the app on
 //! 127.0.0.1, and nginx in front of them with the app's own `deploy/nginx.conf`. Every request
-//! and socket of the test goes through nginx; a header that the test adds to the proxy's
-//! configuration names the instance that served it.
+//! and socket of the test goes through nginx. The test adds a header to the proxy's
+//! configuration that names the instance that served each request.
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::net::{IpAddr, Ipv4Addr, TcpStream};
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use reqwest::blocking::Response;
@@ -18,7 +17,7 @@ use tungstenite::{Message, WebSocket};
 
 mod support;
 
-use support::served::{create_superuser, csrf_token, Browser, Server};
+use support::served::{app_command, create_superuser, csrf_token, Browser, Server};
 use support::services::{free_port, Nginx, Postgres};
 use support::{assert_success, cargo, generate, target_dir};
 
@@ -46,12 +45,7 @@ impl Cluster {
 
         let postgres = Postgres::start();
         let database_url = postgres.create_database("cluster");
-        let migrate = Command::new(&binary)
-            .arg("migrate")
-            .current_dir(&app)
-            .env("DATABASE_URL", &database_url)
-            .output()
-            .unwrap();
+        let migrate = app_command(&binary, &app, &database_url, &["migrate"]);
         assert_success("cluster migrate", &migrate);
 
         let proxy_port = free_port();
@@ -92,12 +86,7 @@ impl Cluster {
 
     /// Runs one of the app's commands against the cluster's database.
     fn command(&self, args: &[&str]) {
-        let output = Command::new(&self.binary)
-            .args(args)
-            .current_dir(&self.app)
-            .env("DATABASE_URL", &self.database_url)
-            .output()
-            .unwrap();
+        let output = app_command(&self.binary, &self.app, &self.database_url, args);
         assert_success(&format!("cluster {}", args.join(" ")), &output);
     }
 
@@ -328,7 +317,7 @@ fn two_instances_behind_nginx_behave_as_one_app() {
     let reply = socket.call_with("auth.login", credentials);
     let handoff = reply["actions"][0]["redirect"].as_str().unwrap().to_owned();
     assert!(handoff.starts_with("/_auth/handoff?token="), "{reply}");
-    // nginx takes turns: after an answer from the socket's instance, the other one is next.
+    // nginx takes turns: after a response from the socket's instance, the other one is next.
     while upstream(&dave.get("/healthz")) != socket_instance {}
     let redeemed = dave.get(&handoff);
     assert_eq!(

@@ -10,6 +10,7 @@ use std::process::{Command, Output};
 
 mod support;
 
+use support::served::app_command;
 use support::services::Postgres;
 use support::{assert_success, cargo, cargo_with_env, target_dir};
 
@@ -145,12 +146,12 @@ fn synced_app_builds_and_keeps_edits() {
         &["test", "--locked"],
         &[("DATABASE_URL", &database_url)],
     );
-    let migrate = Command::new(target_dir().join("debug/syncshop"))
-        .arg("migrate")
-        .current_dir(&app)
-        .env("DATABASE_URL", &database_url)
-        .output()
-        .unwrap();
+    let migrate = app_command(
+        &target_dir().join("debug/syncshop"),
+        &app,
+        &database_url,
+        &["migrate"],
+    );
     assert_success("syncshop migrate on postgres", &migrate);
     let log = String::from_utf8_lossy(&migrate.stderr);
     assert!(log.contains("shop.view_report"), "{log}");

@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::net::IpAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -15,6 +15,17 @@ use reqwest::redirect::Policy;
 
 use super::assert_success;
 use super::services::free_port;
+
+/// Runs one of the app's commands, such as `migrate`, against `database_url` and returns its
+/// output, successful or not.
+pub fn app_command(binary: &Path, app: &Path, database_url: &str, args: &[&str]) -> Output {
+    Command::new(binary)
+        .args(args)
+        .current_dir(app)
+        .env("DATABASE_URL", database_url)
+        .output()
+        .unwrap()
+}
 
 /// Runs the app's `createsuperuser` with `password` on standard input; the e-mail address is
 /// `USERNAME@example.com`.
