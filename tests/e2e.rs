@@ -52,7 +52,7 @@ fn assert_formatted_and_lint_free(app: &Path) {
 }
 
 /// The PostgreSQL app is formatted and lint-free, and passes its own tests against a real
-/// server; without `DATABASE_URL` its tests fail and say what to set.
+/// server. Without `DATABASE_URL` its tests fail with a message naming the variable.
 #[test]
 fn postgres_app_passes_fmt_clippy_and_tests() {
     let parent = tempfile::tempdir().unwrap();

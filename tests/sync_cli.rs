@@ -577,7 +577,7 @@ fn sync_help_shows_examples() {
 }
 
 #[test]
-fn database_switch_regenerates_the_database_layer_and_keeps_edits() {
+fn database_switch_keeps_edits() {
     let (_folder, app) = new_app(None);
     let helper = "\n/// Rows in the users table, for the shop's dashboard.\npub async fn count_users(pool: &Pool) -> sqlx::Result<i64> {\n    sqlx::query_scalar(\"SELECT COUNT(*) FROM users\")\n        .fetch_one(pool)\n        .await\n}\n";
     let db = app.join("src/db.rs");

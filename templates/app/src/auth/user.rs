@@ -221,10 +221,10 @@ pub async fn password_hash(pool: &Pool, user_id: i64) -> sqlx::Result<Option<Str
 
 /// Loads the user with their permissions and groups, or `None` when the user is gone.
 ///
-/// One query does it, because it runs for every request and every event: the permissions
+/// One query does it, because it runs for every request and every event. The permissions
 /// and the groups each come back as one string, joined with a control character that no
-/// name contains. The session store loads the user in the same query as the session row
-/// when it can (see [`crate::auth::session`]); this is the query for the other cases.
+/// name contains. The session store usually loads the user in the same query as the session
+/// row (see [`crate::auth::session`]), so this query serves the other cases.
 pub async fn load_auth_user(pool: &Pool, id: i64) -> sqlx::Result<Option<AuthUser>> {
     let row = sqlx::query(&LOAD_AUTH_USER_SQL)
         .bind(id)
@@ -265,9 +265,9 @@ pub fn auth_user_from_row(row: &<Db as sqlx::Database>::Row) -> sqlx::Result<Opt
 /// Joins permission keys and group names in the queries that load a user with their grants.
 pub const GRANT_SEPARATOR: char = '\u{1f}';
 
-/// The columns that [`auth_user_from_row`] reads, for the user whose id is `user_id` (a
-/// column or a parameter) in the table aliased `table`, with the separator in parameter
-/// `separator`.
+/// Returns the select list that [`auth_user_from_row`] reads: the user's columns from the
+/// table aliased `table`, and the grants of the user whose id is `user_id` (a column or a
+/// parameter), joined with the separator in parameter `separator`.
 pub fn auth_user_columns(table: &str, user_id: &str, separator: &str) -> String {
     let columns: Vec<String> = USER_COLUMNS
         .split(", ")
